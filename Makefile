@@ -1,0 +1,34 @@
+# proxyd — build, demo and test. `make demo` and `make test` work on a fresh Debian 12 machine with Swift:
+# they install the Debian packages proxyd needs when they are missing.
+
+SWIFT       ?= swift
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEBIAN_DEPS := pkg-config libnftables-dev libnl-3-dev libnl-genl-3-dev nftables conntrack iproute2 iptables
+PROXYD      := .build/debug/proxyd
+DEMO_FLAGS  := --objects examples/ --hostname-override node-a --cluster-cidr 10.244.0.0/16,fd00:10:244::/56
+
+.PHONY: deps build demo test clean
+
+## deps: install the Debian packages proxyd builds against and tests with (only the missing ones)
+deps:
+	@missing=$$(for p in $(DEBIAN_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## build: debug build of every target
+build: deps
+	$(SWIFT) build
+
+## demo: build, then show what proxyd would program for the example cluster in examples/ (as node-a)
+demo: build
+	$(PROXYD) $(DEMO_FLAGS) --dry-run --output=model
+
+## test: every test — unit, kernel (root, network namespaces), end-to-end
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build

@@ -1,0 +1,45 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "proxyd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "proxyd", targets: ["proxyd"]),
+        .library(name: "ServiceModel", targets: ["ServiceModel"]),
+        .library(name: "ProxyTesting", targets: ["ProxyTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Pure: Kubernetes types, addresses, the proxy model, desired state and diff. No I/O.
+        .target(name: "ServiceModel", swiftSettings: upcoming),
+        // Sources of ObjectEvents: files (and, later, the API server).
+        .target(
+            name: "Watcher",
+            dependencies: ["ServiceModel", .product(name: "Yams", package: "Yams")],
+            swiftSettings: upcoming
+        ),
+        .target(name: "Backends", dependencies: ["ServiceModel"], swiftSettings: upcoming),
+        .executableTarget(
+            name: "proxyd",
+            dependencies: [
+                "ServiceModel", "Watcher", "Backends",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(name: "ProxyTesting", dependencies: ["ServiceModel", "Watcher"], swiftSettings: upcoming),
+        .testTarget(name: "ServiceModelTests", dependencies: ["ServiceModel", "ProxyTesting"], swiftSettings: upcoming),
+        .testTarget(name: "WatcherTests", dependencies: ["Watcher", "ProxyTesting"], swiftSettings: upcoming),
+    ]
+)

@@ -1,0 +1,146 @@
+/// Computes what this node must program: a pure function from (configuration, node, objects) to one
+/// `DesiredState` per IP family, plus warnings about objects it had to skip or correct.
+///
+/// Every rule of kube-proxy's Service semantics is decided here, so that each backend only translates.
+///
+/// - Important: No I/O, no clocks. Equal inputs give equal outputs; incremental updates (`updating`) give
+///   exactly what a full computation (`desiredState`) would.
+public struct ProxyModel: Sendable {
+    public var configuration: ProxyConfiguration
+
+    public init(configuration: ProxyConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// The label that hands a Service to a specific proxy implementation.
+    public static let serviceProxyNameLabel = "service.kubernetes.io/service-proxy-name"
+    /// The label that marks a Service headless for proxies, whatever its clusterIP.
+    public static let headlessLabel = "service.kubernetes.io/headless"
+
+    /// The result of a computation.
+    public struct Output: Sendable {
+        public var state: DesiredState
+        public var warnings: [ModelWarning]
+    }
+
+    /// Computes the whole desired state of one family.
+    public func desiredState(for family: IPFamily, snapshot: ClusterSnapshot, node: NodeContext) -> Output {
+        let (settings, nodeWarnings) = nodeSettings(for: family, node: node)
+        var state = DesiredState(family: family, node: settings)
+        var warnings = nodeWarnings
+        for key in snapshot.services.keys.sorted() {
+            let (ports, serviceWarnings) = servicePorts(key, family: family, snapshot: snapshot, node: node, settings: settings)
+            if !ports.isEmpty { state.services[key] = ports }
+            warnings += serviceWarnings
+        }
+        return Output(state: state, warnings: warnings)
+    }
+
+    /// Recomputes only `services` in `state`, whose node settings must still be current (recompute everything
+    /// with `desiredState` after a Node or configuration change).
+    public func updating(
+        _ state: DesiredState, services: Set<ObjectKey>, snapshot: ClusterSnapshot, node: NodeContext
+    ) -> Output {
+        var next = state
+        var warnings: [ModelWarning] = []
+        for key in services.sorted() {
+            let (ports, serviceWarnings) = servicePorts(
+                key, family: state.family, snapshot: snapshot, node: node, settings: state.node)
+            next.services[key] = ports.isEmpty ? nil : ports
+            warnings += serviceWarnings
+        }
+        return Output(state: next, warnings: warnings)
+    }
+
+    /// The IP families this node serves: those of its primary IPs (from the Node, else from its non-loopback
+    /// local addresses) and of `--cluster-cidr`.
+    public func servedFamilies(node: NodeContext) -> [IPFamily] {
+        var families = Set(node.nodeIPs.map(\.family))
+        if node.node == nil {
+            families.formUnion(node.localAddresses.filter { !$0.isLoopback && !$0.isLinkLocal }.map(\.family))
+        }
+        families.formUnion(configuration.clusterCIDRs.map(\.family))
+        if families.isEmpty { families = [.ipv4] }
+        return IPFamily.allCases.filter(families.contains)
+    }
+
+    /// Node-wide settings for one family: node IP, NodePort addresses, local-traffic detection.
+    public func nodeSettings(for family: IPFamily, node: NodeContext) -> (DesiredState.NodeSettings, [ModelWarning]) {
+        var warnings: [ModelWarning] = []
+        let nodeReference = ObjectReference(kind: .node, key: ObjectKey(namespace: "", name: configuration.nodeName))
+        var nodeIPs = node.nodeIPs.filter { $0.family == family }
+        if node.node == nil {
+            if let fallback = node.localAddresses.sorted().first(where: {
+                $0.family == family && !$0.isLoopback && !$0.isLinkLocal
+            }) {
+                nodeIPs = [fallback]
+                warnings.append(
+                    ModelWarning(nodeReference, "not found; using local address \(fallback) as the node's \(family) IP"))
+            } else {
+                warnings.append(ModelWarning(nodeReference, "not found and no local \(family) address; node IP unknown"))
+            }
+        }
+
+        let nodePortAddresses: NodePortAddressSet
+        let selectors = configuration.nodePortAddresses.filter {
+            if case .cidr(let cidr) = $0 { return cidr.family == family }
+            return true
+        }
+        if selectors.isEmpty {
+            nodePortAddresses = .allLocal
+        } else {
+            var addresses = Set<IPAddress>()
+            for selector in selectors {
+                switch selector {
+                case .primary: addresses.formUnion(nodeIPs)
+                case .cidr(let cidr): addresses.formUnion(node.localAddresses.filter(cidr.contains))
+                }
+            }
+            nodePortAddresses = .addresses(addresses.sorted())
+            if addresses.isEmpty {
+                warnings.append(
+                    ModelWarning(
+                        nil, field: "--nodeport-addresses",
+                        "\(selectors.map(\.description).joined(separator: ",")) matches no \(family) address of this node; NodePorts are not served over \(family)"
+                    ))
+            }
+        }
+
+        let detector: LocalTrafficDetector
+        switch configuration.detectLocal {
+        case .clusterCIDR:
+            let cidrs = configuration.clusterCIDRs.filter { $0.family == family }
+            detector = cidrs.isEmpty ? .none : .sourceCIDRs(cidrs)
+            if cidrs.isEmpty {
+                warnings.append(
+                    ModelWarning(
+                        nil, field: "--cluster-cidr",
+                        "no \(family) prefix given: traffic from local pods to ClusterIPs cannot be told apart and is not masqueraded unless --masquerade-all"
+                    ))
+            }
+        case .nodeCIDR:
+            let cidrs = node.podCIDRs.filter { $0.family == family }
+            detector = cidrs.isEmpty ? .none : .sourceCIDRs(cidrs)
+            if cidrs.isEmpty {
+                warnings.append(
+                    ModelWarning(nodeReference, field: "spec.podCIDRs", "has no \(family) prefix for --detect-local-mode=NodeCIDR"))
+            }
+        case .bridgeInterface(let name):
+            detector = .interfaceName(name)
+        case .interfaceNamePrefix(let prefix):
+            detector = .interfaceNamePrefix(prefix)
+        }
+
+        let settings = DesiredState.NodeSettings(
+            nodeIPs: nodeIPs, nodePortAddresses: nodePortAddresses, localTrafficDetector: detector,
+            masqueradeAll: configuration.masqueradeAll)
+        return (settings, warnings)
+    }
+}
+
+extension NodeContext {
+    /// The context for `nodeName` as the snapshot knows it.
+    public init(snapshot: ClusterSnapshot, nodeName: String, localAddresses: [IPAddress]) {
+        self.init(node: snapshot.nodes[nodeName], localAddresses: localAddresses)
+    }
+}
