@@ -25,7 +25,9 @@ let package = Package(
         // Sources of ObjectEvents: files (and, later, the API server).
         .target(
             name: "Watcher",
-            dependencies: ["ServiceModel", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "ServiceModel", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: upcoming
         ),
         .target(name: "Backends", dependencies: ["ServiceModel"], swiftSettings: upcoming),

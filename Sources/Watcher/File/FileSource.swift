@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import ServiceModel
 
 /// Reads Services, EndpointSlices and Nodes from a manifest file or a directory of them (`--objects PATH`):
@@ -6,11 +7,16 @@ import ServiceModel
 ///
 /// A directory contributes its `.json`, `.yaml` and `.yml` files (not subdirectories, like `kubectl -f`), in
 /// name order. An object defined twice is taken from the later file, with a warning.
-public struct FileSource: Sendable {
+public struct FileSource: ObjectSource {
     public let path: String
+    /// How often `run` re-reads the files.
+    public var pollInterval: Duration
+    public var logger: Logger
 
-    public init(path: String) {
+    public init(path: String, pollInterval: Duration = .seconds(2), logger: Logger = Logger(label: "proxyd.files")) {
         self.path = path
+        self.pollInterval = pollInterval
+        self.logger = logger
     }
 
     /// Everything read from the files: the objects (by reference, last definition wins) and what went wrong.
@@ -95,36 +101,29 @@ public struct FileSource: Sendable {
         return events
     }
 
-    /// Follows the files: emits every object as `added`, then `synced`, then the changes each time the files'
-    /// contents change (checked every `interval`). A reading with errors is reported through `onErrors` and
-    /// otherwise ignored: the last good objects stay in force, so a half-edited file never withdraws Services.
-    public func events(
-        interval: Duration = .seconds(2), onErrors: @escaping @Sendable ([ManifestError]) -> Void = { _ in }
-    ) -> AsyncStream<ObjectEvent> {
-        AsyncStream { continuation in
-            let task = Task {
-                var current: [ObjectReference: KubernetesObject] = [:]
-                var isSynced = false
-                var lastErrors: [ManifestError] = []
-                while !Task.isCancelled {
-                    let contents = load()
-                    if contents.isValid {
-                        for event in Self.events(from: current, to: contents.objects) { continuation.yield(event) }
-                        current = contents.objects
-                        if !isSynced {
-                            continuation.yield(.synced)
-                            isSynced = true
-                        }
-                        lastErrors = []
-                    } else if contents.errors != lastErrors {
-                        onErrors(contents.errors)
-                        lastErrors = contents.errors
-                    }
-                    try? await Task.sleep(for: interval)
+    /// Follows the files: delivers every object as `added`, then `synced`, then the changes each time the files'
+    /// contents change (checked every `pollInterval`). A reading with errors is logged and otherwise ignored:
+    /// the last good objects stay in force, so a half-edited file never withdraws Services.
+    public func run(deliver: @escaping @Sendable ([ObjectEvent]) async -> Void) async throws {
+        var current: [ObjectReference: KubernetesObject] = [:]
+        var isSynced = false
+        var lastErrors: [ManifestError] = []
+        while !Task.isCancelled {
+            let contents = load()
+            if contents.isValid {
+                var batch = Self.events(from: current, to: contents.objects)
+                current = contents.objects
+                if !isSynced {
+                    batch.append(.synced)
+                    isSynced = true
                 }
-                continuation.finish()
+                if !batch.isEmpty { await deliver(batch) }
+                lastErrors = []
+            } else if contents.errors != lastErrors {
+                for error in contents.errors { logger.error("\(error); keeping the last good objects") }
+                lastErrors = contents.errors
             }
-            continuation.onTermination = { _ in task.cancel() }
+            try? await Task.sleep(for: pollInterval)
         }
     }
 }
