@@ -40,8 +40,16 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        .target(name: "ProxyTesting", dependencies: ["ServiceModel", "Watcher"], swiftSettings: upcoming),
+        .target(
+            name: "ProxyTesting",
+            dependencies: ["ServiceModel", "Watcher", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcoming
+        ),
         .testTarget(name: "ServiceModelTests", dependencies: ["ServiceModel", "ProxyTesting"], swiftSettings: upcoming),
-        .testTarget(name: "WatcherTests", dependencies: ["Watcher", "ProxyTesting"], swiftSettings: upcoming),
+        .testTarget(
+            name: "WatcherTests",
+            dependencies: ["Watcher", "ProxyTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcoming
+        ),
     ]
 )

@@ -42,9 +42,12 @@ public enum ManifestDecoder {
 
     static func decodeYAML(_ text: String, file: String) -> Result {
         var result = Result()
-        let roots: [Yams.Node]
+        // Parse every document before decoding any: a syntax error anywhere makes the whole file invalid, so
+        // a half-written file is never mistaken for one that lost its later objects.
+        var roots: [Yams.Node] = []
         do {
-            roots = Array(try Yams.compose_all(yaml: text))
+            let parser = try Yams.Parser(yaml: text)
+            while let root = try parser.nextRoot() { roots.append(root) }
         } catch {
             result.errors.append(yamlSyntaxError(error, file: file))
             return result
