@@ -30,7 +30,12 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        .target(name: "Backends", dependencies: ["ServiceModel"], swiftSettings: upcoming),
+        // libnftables, as Debian packages it.
+        .systemLibrary(name: "CNftables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
+        // Linux calls the Glibc module does not expose (setns).
+        .systemLibrary(name: "CLinux"),
+        // Renderers (pure) and drivers (the only code that touches the kernel).
+        .target(name: "Backends", dependencies: ["ServiceModel", "CNftables", "CLinux"], swiftSettings: upcoming),
         .executableTarget(
             name: "proxyd",
             dependencies: [
@@ -51,5 +56,7 @@ let package = Package(
             dependencies: ["Watcher", "ProxyTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcoming
         ),
+        // Kernel tests: real rules in real network namespaces (root).
+        .testTarget(name: "KernelTests", dependencies: ["Backends", "ServiceModel", "ProxyTesting"], swiftSettings: upcoming),
     ]
 )

@@ -1,0 +1,89 @@
+import CNftables
+import Glibc
+
+/// The only code that talks to nf_tables: runs nft command text through libnftables, one call per
+/// transaction, on a dedicated kernel thread (optionally inside another network namespace).
+///
+/// - Important: `apply` is all or nothing: libnftables sends the whole text as one kernel transaction, and a
+///   parse, evaluation or kernel error anywhere leaves nothing applied.
+public final class NftablesDriver: Sendable {
+    private let thread: KernelThread
+    private let context: Context
+
+    /// Opens a libnftables context in the current network namespace, or in `networkNamespace`
+    /// (`/run/netns/NAME`) for tests and tools.
+    public init(networkNamespace: String? = nil) throws(NftablesError) {
+        do {
+            thread = try KernelThread(name: "proxyd-nftables", networkNamespace: networkNamespace)
+        } catch {
+            throw NftablesError(code: .failed, message: error.description)
+        }
+        let created = thread.performAndWait { Context() }
+        guard let created else {
+            throw NftablesError(code: .failed, message: "cannot create a libnftables context")
+        }
+        context = created
+    }
+
+    /// Applies a transaction atomically.
+    public func apply(_ transaction: NftablesTransaction) async throws(NftablesError) {
+        _ = try await run(transaction.text)
+    }
+
+    /// Runs nft commands (e.g. `list table ip proxyd`) and returns nft's output.
+    public func run(_ commands: String) async throws(NftablesError) -> String {
+        let context = self.context
+        return try await thread.perform { () throws(NftablesError) -> String in
+            try context.run(commands)
+        }
+    }
+
+    /// Asks the kernel to validate a transaction without committing it (nft's dry-run mode).
+    public func check(_ transaction: NftablesTransaction) async throws(NftablesError) {
+        let context = self.context
+        let text = transaction.text
+        try await thread.perform { () throws(NftablesError) in
+            nft_ctx_set_dry_run(context.pointer, true)
+            defer { nft_ctx_set_dry_run(context.pointer, false) }
+            _ = try context.run(text)
+        }
+    }
+
+    /// A libnftables context; used only on the driver's thread.
+    final class Context: @unchecked Sendable {
+        let pointer: OpaquePointer
+
+        init?() {
+            guard let pointer = nft_ctx_new(UInt32(NFT_CTX_DEFAULT)) else { return nil }
+            self.pointer = pointer
+            nft_ctx_buffer_output(pointer)
+            nft_ctx_buffer_error(pointer)
+        }
+
+        deinit { nft_ctx_free(pointer) }
+
+        func run(_ text: String) throws(NftablesError) -> String {
+            let fd = cnftables_memfd("proxyd-nft")
+            guard fd >= 0 else {
+                throw NftablesError(code: .failed, message: "memfd_create: \(String(cString: strerror(errno)))")
+            }
+            defer { close(fd) }
+            var remaining = Array(text.utf8)[...]
+            while !remaining.isEmpty {
+                let written = remaining.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                guard written > 0 else {
+                    throw NftablesError(code: .failed, message: "writing the transaction: \(String(cString: strerror(errno)))")
+                }
+                remaining = remaining.dropFirst(written)
+            }
+            let path = "/proc/self/fd/\(fd)"
+            let status = nft_run_cmd_from_filename(pointer, path)
+            let output = nft_ctx_get_output_buffer(pointer).map { String(cString: $0) } ?? ""
+            let errors = nft_ctx_get_error_buffer(pointer).map { String(cString: $0) } ?? ""
+            if status != 0 {
+                throw NftablesError.parse(errors, source: text, path: path)
+            }
+            return output
+        }
+    }
+}
