@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backends
 import Foundation
 import Logging
 import ServiceModel
@@ -11,22 +12,95 @@ struct DryRun {
 
     func run() throws {
         let snapshot = try ObjectFiles.loadSnapshot(path: options.objectsPath!, logger: logger)
+        let states = DesiredStates.compute(snapshot: snapshot, options: options, logger: logger)
+        let text: String
+        switch options.output {
+        case .model:
+            text = states.map { DesiredStateTable.render($0, nodeName: options.configuration.nodeName) }.joined(separator: "\n")
+        case .nft:
+            // Exactly what --once would send to a node where proxyd has not run yet.
+            let output = NftablesRenderer().full(states, previous: nil)
+            for warning in output.warnings { logger.warning("\(warning)") }
+            text = output.transaction.text
+        }
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
+
+/// The desired state of every served family, with the model's warnings logged once each.
+enum DesiredStates {
+    static func compute(snapshot: ClusterSnapshot, options: ResolvedOptions, logger: Logger) -> [DesiredState] {
         let model = ProxyModel(configuration: options.configuration)
         let node = NodeContext(
             snapshot: snapshot, nodeName: options.configuration.nodeName, localAddresses: LocalAddresses.read())
         var seenWarnings = Set<ModelWarning>()
-        var sections: [String] = []
+        var states: [DesiredState] = []
         for family in model.servedFamilies(node: node) {
             let output = model.desiredState(for: family, snapshot: snapshot, node: node)
             for warning in output.warnings where seenWarnings.insert(warning).inserted {
                 logger.warning("\(warning)")
             }
-            switch options.output {
-            case .model, .nft:
-                sections.append(DesiredStateTable.render(output.state, nodeName: options.configuration.nodeName))
-            }
+            states.append(output.state)
         }
-        FileHandle.standardOutput.write(Data(sections.joined(separator: "\n").utf8))
+        return states
+    }
+}
+
+/// `--once`: programs the kernel of the current network namespace once and exits.
+struct SyncOnce {
+    let options: ResolvedOptions
+    let logger: Logger
+
+    func run() async throws {
+        let snapshot = try ObjectFiles.loadSnapshot(path: options.objectsPath!, logger: logger)
+        let states = DesiredStates.compute(snapshot: snapshot, options: options, logger: logger)
+        let backend = try Backends.make(options.mode)
+        do {
+            let result = try await backend.sync(states, changedServices: nil, forceFull: true)
+            for warning in result.warnings { logger.warning("\(warning)") }
+            logger.info(
+                "synced",
+                metadata: [
+                    "mode": "\(backend.mode)", "sync": "full",
+                    "servicePorts": "\(states.reduce(0) { $0 + $1.servicePortCount })",
+                    "endpoints": "\(states.reduce(0) { $0 + $1.endpointCount })",
+                ])
+        } catch {
+            logger.error("sync failed: \(error.message)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `--cleanup`: removes everything proxyd may have installed and exits.
+struct Cleanup {
+    let options: ResolvedOptions
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            try await NftablesBackend(driver: try NftablesDriver()).cleanup()
+        } catch {
+            logger.error("cleanup failed: \(error)")
+            throw ExitCode(1)
+        }
+        logger.info("removed proxyd's nftables tables (ip proxyd, ip6 proxyd)")
+    }
+}
+
+/// Builds the backend for a mode.
+enum Backends {
+    static func make(_ mode: ProxyMode) throws -> any Backend {
+        switch mode {
+        case .nftables:
+            do {
+                return NftablesBackend(driver: try NftablesDriver())
+            } catch {
+                throw ValidationError("cannot open nftables: \(error)")
+            }
+        case .iptables, .ipvs:
+            throw ValidationError("--proxy-mode=\(mode) is not available in this version; use --proxy-mode=nftables")
+        }
     }
 }
 

@@ -75,6 +75,9 @@ struct ProxydCommand: AsyncParsableCommand {
     @Flag(help: "Show what would be programmed and exit; touches nothing and needs no privileges.")
     var dryRun = false
 
+    @Flag(help: "Remove everything proxyd may have installed (its nftables tables) and exit 0, also when nothing was there.")
+    var cleanup = false
+
     @Option(help: ArgumentHelp(
         "What --dry-run prints: model (the desired-state table) or nft (the nftables transaction; nftables mode).",
         valueName: "format"))
@@ -95,11 +98,15 @@ struct ProxydCommand: AsyncParsableCommand {
             StderrLogHandler(logLevel: StderrLogHandler.level(forVerbosity: options.verbosity), label: label)
         }
         let logger = Logger(label: "proxyd")
-        if options.dryRun {
+        if options.cleanup {
+            try await Cleanup(options: options, logger: logger).run()
+        } else if options.dryRun {
             try DryRun(options: options, logger: logger).run()
-            return
+        } else if options.once {
+            try await SyncOnce(options: options, logger: logger).run()
+        } else {
+            throw ValidationError("proxyd runs with --once, --dry-run or --cleanup in this version")
         }
-        throw ValidationError("proxyd can only run with --dry-run in this version; the \(options.mode) backend is not available yet")
     }
 
     /// Every flag checked and turned into values; errors say what to type instead.
@@ -143,6 +150,9 @@ struct ProxydCommand: AsyncParsableCommand {
         if once && dryRun {
             throw ValidationError("--once applies rules and --dry-run only shows them; pick one")
         }
+        if cleanup && (once || dryRun) {
+            throw ValidationError("--cleanup removes proxyd's rules and exits; use it without --once and --dry-run")
+        }
         if (once || dryRun) && objects == nil {
             throw ValidationError("--once and --dry-run need objects to work on; give them with --objects PATH")
         }
@@ -152,7 +162,7 @@ struct ProxydCommand: AsyncParsableCommand {
             nodeName: nodeName, clusterCIDRs: clusterCIDRs, detectLocal: detectLocal, nodePortAddresses: selectors,
             masqueradeAll: masqueradeAll, serviceProxyName: serviceProxyName)
         return ResolvedOptions(
-            mode: proxyMode, configuration: configuration, objectsPath: objects, once: once, dryRun: dryRun,
+            mode: proxyMode, configuration: configuration, objectsPath: objects, once: once, dryRun: dryRun, cleanup: cleanup,
             output: format, verbosity: verbosity)
     }
 
@@ -192,7 +202,7 @@ struct ProxydCommand: AsyncParsableCommand {
 
     static func main() async {
         let arguments = normalizeBooleanFlags(
-            Array(CommandLine.arguments.dropFirst()), flags: ["masquerade-all", "once", "dry-run"])
+            Array(CommandLine.arguments.dropFirst()), flags: ["masquerade-all", "once", "dry-run", "cleanup"])
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -213,6 +223,7 @@ struct ResolvedOptions: Sendable {
     var objectsPath: String?
     var once: Bool
     var dryRun: Bool
+    var cleanup: Bool
     var output: OutputFormat
     var verbosity: Int
 }

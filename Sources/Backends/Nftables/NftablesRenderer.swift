@@ -1,0 +1,199 @@
+import ServiceModel
+
+/// Turns desired states into nftables transactions: a pure, deterministic function (same input, same bytes).
+///
+/// A full transaction replaces the whole content of proxyd's tables in one kernel transaction; a partial one
+/// sends only the elements and chains that differ from the committed rendering. See README.md in this folder
+/// for the layout.
+public struct NftablesRenderer: Sendable {
+    public init() {}
+
+    /// The result of rendering: the transaction, the renderings it commits, and conflicts worth a warning.
+    public struct Output: Sendable {
+        public var transaction: NftablesTransaction
+        public var renderings: [IPFamily: NftablesRendering]
+        public var warnings: [String]
+    }
+
+    /// A full transaction for `states`. With `previous` (what is committed), it flushes and refills the tables,
+    /// which keeps ClientIP affinity entries; without, it deletes and recreates them (at start-up, when proxyd
+    /// cannot know what an earlier process left behind).
+    public func full(_ states: [DesiredState], previous: [IPFamily: NftablesRendering]?) -> Output {
+        var lines: [String] = []
+        var renderings: [IPFamily: NftablesRendering] = [:]
+        var warnings: [String] = []
+        let served = Set(states.map(\.family))
+        for family in IPFamily.allCases where !served.contains(family) {
+            // A family no longer (or not) served: its table, if any, goes.
+            if previous == nil || previous?[family] != nil {
+                let syntax = NftablesSyntax(family: family)
+                lines += ["add table \(syntax.tableFamily) \(NftablesNames.table)", "delete table \(syntax.tableFamily) \(NftablesNames.table)"]
+            }
+        }
+        for state in states.sorted(by: { $0.family.rawValue < $1.family.rawValue }) {
+            let (familyLines, rendering, familyWarnings) = fullFamily(state, previous: previous?[state.family], replace: previous == nil)
+            lines += familyLines
+            renderings[state.family] = rendering
+            warnings += familyWarnings
+        }
+        return Output(transaction: NftablesTransaction(lines: lines, isFull: true), renderings: renderings, warnings: warnings)
+    }
+
+    /// A partial transaction applying `diffs` to the committed renderings. Diffs must not change node settings
+    /// (those need a full sync).
+    public func partial(_ diffs: [DesiredStateDiff], committed: [IPFamily: NftablesRendering]) -> Output {
+        var lines: [String] = []
+        var renderings = committed
+        var warnings: [String] = []
+        for diff in diffs.sorted(by: { $0.family.rawValue < $1.family.rawValue }) where !diff.isEmpty {
+            precondition(diff.node == nil, "node settings changed: a full sync is needed")
+            guard var rendering = committed[diff.family] else { continue }
+            let (familyLines, familyWarnings) = partialFamily(diff, rendering: &rendering)
+            lines += familyLines
+            renderings[diff.family] = rendering
+            warnings += familyWarnings
+        }
+        return Output(transaction: NftablesTransaction(lines: lines, isFull: false), renderings: renderings, warnings: warnings)
+    }
+
+    // MARK: Full
+
+    private func fullFamily(
+        _ state: DesiredState, previous: NftablesRendering?, replace: Bool
+    ) -> ([String], NftablesRendering, [String]) {
+        var rendering = NftablesRendering(family: state.family, node: state.node)
+        let renderer = rendering.portRenderer
+        var contributions: [ServicePortRules] = []
+        contributions.reserveCapacity(state.servicePortCount)
+        for port in state.servicePorts {
+            let rules = renderer.rules(for: port)
+            rendering.add(rules)
+            contributions.append(rules)
+        }
+        let skeleton = NftablesSkeleton(syntax: rendering.syntax, node: state.node)
+        let table = "\(rendering.syntax.tableFamily) \(NftablesNames.table)"
+        var lines = ["# \(state.family): \(state.servicePortCount) Service ports, \(replace ? "replacing" : "refilling") table \(table)"]
+        lines.append("add table \(table) { comment \"Kubernetes Services, programmed by proxyd\" ; }")
+        if replace { lines.append("delete table \(table)"); lines.append("add table \(table) { comment \"Kubernetes Services, programmed by proxyd\" ; }") }
+        lines += skeleton.setDeclarations(table)
+        if !replace {
+            lines.append("flush table \(table)")
+            lines += skeleton.flushableSets.map { "flush \($0.kind) \(table) \($0.name)" }
+        }
+        lines += skeleton.chainDeclarations(table)
+        let shared = rendering.sharedChains.sorted()
+        lines += shared.map { "add chain \(table) \($0.name)" }
+        let serviceChains = rendering.serviceChains.keys.sorted()
+        lines += serviceChains.map { "add chain \(table) \($0)" }
+        if let previous {
+            // Chains of the previous rendering that are no longer wanted (all their rules and references were
+            // flushed above).
+            for chain in previous.sharedChains.subtracting(rendering.sharedChains).sorted() {
+                lines.append("delete chain \(table) \(chain.name)")
+            }
+            for name in Set(previous.serviceChains.keys).subtracting(rendering.serviceChains.keys).sorted() {
+                lines.append("delete chain \(table) \(name)")
+            }
+        }
+        lines += skeleton.rules(table, detector: rendering.detector)
+        for chain in shared {
+            lines += ruleLines(chain.chain(rendering.syntax, rendering.detector), table: table)
+        }
+        for name in serviceChains {
+            lines += ruleLines(rendering.serviceChains[name]!, table: table)
+        }
+        lines += skeleton.nodeElements(table)
+        lines += elementLines(contributions, rendering: rendering, table: table)
+        let warnings = rendering.elements.conflicts(among: contributions.lazy.flatMap { $0.elements.map(\.id) })
+        return (lines, rendering, Array(Set(warnings)).sorted())
+    }
+
+    /// `add element` commands, one per set, elements in Service-port order, each element once (its winning
+    /// owner emits it).
+    private func elementLines(_ contributions: [ServicePortRules], rendering: NftablesRendering, table: String) -> [String] {
+        var bySet: [String: [String]] = [:]
+        var emitted = Set<NftablesElement.ID>()
+        for rules in contributions {
+            for element in rules.elements where rendering.elements.effective(element.id) == element {
+                if emitted.insert(element.id).inserted { bySet[element.set, default: []].append(element.text) }
+            }
+        }
+        var lines: [String] = []
+        for set in NftablesSkeleton.elementSetOrder {
+            guard let elements = bySet[set], !elements.isEmpty else { continue }
+            lines.append("add element \(table) \(set) {")
+            for (index, element) in elements.enumerated() {
+                lines.append("\t" + element + (index == elements.count - 1 ? "" : ","))
+            }
+            lines.append("}")
+        }
+        return lines
+    }
+
+    private func ruleLines(_ chain: NftablesChain, table: String) -> [String] {
+        var lines: [String] = []
+        if let comment = chain.comment { lines.append("# \(chain.name): \(comment)") }
+        lines += chain.rules.map { "add rule \(table) \(chain.name) \($0)" }
+        return lines
+    }
+
+    // MARK: Partial
+
+    private func partialFamily(_ diff: DesiredStateDiff, rendering: inout NftablesRendering) -> ([String], [String]) {
+        let table = "\(rendering.syntax.tableFamily) \(NftablesNames.table)"
+        let renderer = rendering.portRenderer
+        let before = rendering
+        var touched = Set<NftablesElement.ID>()
+        var oldChains: [String: NftablesChain] = [:]
+        for port in diff.removed + diff.changed.map(\.old) {
+            let rules = renderer.rules(for: port)
+            rendering.remove(rules)
+            touched.formUnion(rules.elements.map(\.id))
+            for chain in rules.chains { oldChains[chain.name] = chain }
+        }
+        var newChains: [String: NftablesChain] = [:]
+        for port in diff.added + diff.changed.map(\.new) {
+            let rules = renderer.rules(for: port)
+            rendering.add(rules)
+            touched.formUnion(rules.elements.map(\.id))
+            for chain in rules.chains { newChains[chain.name] = chain }
+        }
+
+        var lines: [String] = ["# \(diff.family): -\(diff.removed.count) +\(diff.added.count) ~\(diff.changed.count) Service ports"]
+        // 1. Chains the new elements jump to: new shared chains, new and changed per-Service chains.
+        for chain in rendering.sharedChains.subtracting(before.sharedChains).sorted() {
+            lines.append("add chain \(table) \(chain.name)")
+            lines += ruleLines(chain.chain(rendering.syntax, rendering.detector), table: table)
+        }
+        for name in newChains.keys.sorted() where oldChains[name] != newChains[name] {
+            if oldChains[name] == nil || before.serviceChains[name] == nil {
+                lines.append("add chain \(table) \(name)")
+            } else {
+                lines.append("flush chain \(table) \(name)")
+            }
+            lines += ruleLines(newChains[name]!, table: table)
+        }
+        // 2. Elements: deletions first, so that a key whose value changes can be added again.
+        var deletions: [String: [String]] = [:]
+        var additions: [String: [String]] = [:]
+        for id in touched.sorted(by: { ($0.set, $0.key) < ($1.set, $1.key) }) {
+            let old = before.elements.effective(id)
+            let new = rendering.elements.effective(id)
+            if old == new { continue }
+            if old != nil { deletions[id.set, default: []].append(id.key) }
+            if let new { additions[id.set, default: []].append(new.text) }
+        }
+        for set in NftablesSkeleton.elementSetOrder {
+            if let keys = deletions[set] { lines.append("delete element \(table) \(set) { \(keys.joined(separator: ", ")) }") }
+        }
+        for set in NftablesSkeleton.elementSetOrder {
+            if let elements = additions[set] { lines.append("add element \(table) \(set) { \(elements.joined(separator: ", ")) }") }
+        }
+        // 3. Per-Service chains nothing refers to any more.
+        for name in oldChains.keys.sorted() where newChains[name] == nil && rendering.serviceChains[name] == nil {
+            lines.append("delete chain \(table) \(name)")
+        }
+        let warnings = rendering.elements.conflicts(among: touched)
+        return (lines, warnings)
+    }
+}
