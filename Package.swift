@@ -56,6 +56,10 @@ let package = Package(
             dependencies: ["Watcher", "ProxyTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcoming
         ),
+        .testTarget(
+            name: "BackendsTests", dependencies: ["Backends", "ServiceModel", "ProxyTesting", "Watcher"],
+            exclude: ["Golden"], swiftSettings: upcoming
+        ),
         // Kernel tests: real rules in real network namespaces (root).
         .testTarget(name: "KernelTests", dependencies: ["Backends", "ServiceModel", "ProxyTesting"], swiftSettings: upcoming),
     ]

@@ -58,16 +58,20 @@ struct NftablesElementTable: Sendable {
         owners[element.id] = claims.isEmpty ? nil : claims
     }
 
-    /// Keys claimed with different values: `(loser, winner, element)` for warnings.
+    /// The maps whose keys are destinations Services claim; a conflict elsewhere (an endpoint slot) follows
+    /// from one of these and is not reported again.
+    static let claimedMaps: Set<String> = [NftablesNames.serviceIPs, NftablesNames.serviceNodePorts]
+
+    /// Destinations claimed by two Service ports with different verdicts, as warnings naming both.
     func conflicts(among ids: some Sequence<NftablesElement.ID>) -> [String] {
         var result: [String] = []
-        for id in ids {
+        for id in Set(ids) where Self.claimedMaps.contains(id.set) {
             guard let claims = owners[id], claims.count > 1, let winner = claims.first else { continue }
             for claim in claims.dropFirst() where claim.element.value != winner.element.value {
                 result.append(
                     "\(claim.owner) and \(winner.owner) both claim \(id.key) in \(id.set); \(winner.owner) wins")
             }
         }
-        return result
+        return result.sorted()
     }
 }
