@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "proxyd", targets: ["proxyd"]),
+        .executable(name: "proxyd-lab", targets: ["proxyd-lab"]),
         .library(name: "ServiceModel", targets: ["ServiceModel"]),
         .library(name: "ProxyTesting", targets: ["ProxyTesting"]),
     ],
@@ -38,6 +39,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: upcoming
+        ),
+        // The network-namespace lab's multi-tool (serve / connect / forward), run inside lab namespaces.
+        // Plain POSIX sockets; depends on nothing of ours so it stays small and obviously correct.
+        .executableTarget(
+            name: "proxyd-lab",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: upcoming
         ),
         .target(name: "ProxyTesting", dependencies: ["ServiceModel", "Watcher"], swiftSettings: upcoming),
