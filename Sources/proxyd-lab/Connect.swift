@@ -9,7 +9,8 @@ import Glibc
 /// - `refused`: ECONNREFUSED — a TCP RST, or an ICMP port-unreachable (TCP or, on the connected UDP socket, UDP);
 ///   both are what an nft `reject` produces;
 /// - `timeout`: no answer before the deadline (an nft `drop`, or nobody routes the reply back);
-/// - `unreachable`: EHOSTUNREACH / ENETUNREACH (no route, or an ICMP host/net unreachable or admin-prohibited);
+/// - `unreachable`: EHOSTUNREACH / ENETUNREACH / EACCES (no route, or an ICMP host/net unreachable or
+///   admin-prohibited);
 /// - `error`: anything else, with the reason in `error`.
 ///
 /// Every attempt binds a source port not used before in this run, so each attempt is a new conntrack entry
@@ -97,16 +98,18 @@ struct Connect: ParsableCommand {
             return .failure("connect to \(remote)", errno, local: local)
         }
         if started != 0 {
+            // An ICMP error that arrives while connect() still holds the socket lock (on veth the whole round trip
+            // can run inside the syscall) is only kept as a "soft" error; the kernel acts on it at the SYN
+            // retransmission a second later. SO_ERROR reports it: check right after connect() and at the deadline.
+            if let code = pendingError(fd) { return .failure("connect to \(remote)", code, local: local) }
             switch wait(fd, for: POLLOUT, until: deadline) {
             case .timedOut:
+                if let code = pendingError(fd) { return .failure("connect to \(remote)", code, local: local) }
                 return AttemptReport(outcome: "timeout", local: local, error: "no answer to SYN within \(timeoutMilliseconds) ms")
             case .failed(let code):
                 return .failure("poll", code, local: local)
             case .ready:
-                var code: Int32 = 0
-                var length = socklen_t(MemoryLayout<Int32>.size)
-                getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length)
-                if code != 0 { return .failure("connect to \(remote)", code, local: local) }
+                if let code = pendingError(fd) { return .failure("connect to \(remote)", code, local: local) }
             }
         }
         // Connected: the server writes one line and closes.
@@ -158,6 +161,14 @@ struct Connect: ParsableCommand {
         }
     }
 
+    /// The socket's pending error (hard, else soft), cleared by reading it; nil if none.
+    private func pendingError(_ fd: Int32) -> Int32? {
+        var code: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length) == 0 else { return errno }
+        return code == 0 ? nil : code
+    }
+
     private enum WaitResult { case ready, timedOut, failed(Int32) }
 
     private func wait(_ fd: Int32, for event: Int32, until deadline: Deadline) -> WaitResult {
@@ -198,7 +209,8 @@ struct AttemptReport: Encodable {
         let outcome: String = switch code {
         case ECONNREFUSED: "refused"
         case ETIMEDOUT: "timeout"
-        case EHOSTUNREACH, ENETUNREACH: "unreachable"
+        // EACCES: Linux's errno for ICMPv6 "administratively prohibited" (ICMPv4's is EHOSTUNREACH).
+        case EHOSTUNREACH, ENETUNREACH, EACCES: "unreachable"
         default: "error"
         }
         return AttemptReport(outcome: outcome, local: local, error: message)
