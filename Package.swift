@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // Pure: Kubernetes types, addresses, the proxy model, desired state and diff. No I/O.
@@ -48,7 +49,13 @@ let package = Package(
             dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: upcoming
         ),
-        .target(name: "ProxyTesting", dependencies: ["ServiceModel", "Watcher"], swiftSettings: upcoming),
+        .target(
+            name: "ProxyTesting",
+            dependencies: [
+                "ServiceModel", "Watcher", .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: upcoming
+        ),
         .testTarget(name: "ServiceModelTests", dependencies: ["ServiceModel", "ProxyTesting"], swiftSettings: upcoming),
         .testTarget(name: "WatcherTests", dependencies: ["Watcher", "ProxyTesting"], swiftSettings: upcoming),
     ]
