@@ -58,5 +58,12 @@ let package = Package(
         ),
         .testTarget(name: "ServiceModelTests", dependencies: ["ServiceModel", "ProxyTesting"], swiftSettings: upcoming),
         .testTarget(name: "WatcherTests", dependencies: ["Watcher", "ProxyTesting"], swiftSettings: upcoming),
+        // The lab proving itself: pure topology/parsing tests, and kernel tests (root) in network namespaces.
+        // Depends on proxyd-lab so `swift build --build-tests` always builds the tool the lab runs.
+        .testTarget(
+            name: "LabTests",
+            dependencies: ["ProxyTesting", "ServiceModel", "proxyd-lab"],
+            swiftSettings: upcoming
+        ),
     ]
 )
