@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "proxyd", targets: ["proxyd"]),
+        .executable(name: "proxyd-lab", targets: ["proxyd-lab"]),
         .library(name: "ServiceModel", targets: ["ServiceModel"]),
         .library(name: "ProxyTesting", targets: ["ProxyTesting"]),
     ],
@@ -18,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // Pure: Kubernetes types, addresses, the proxy model, desired state and diff. No I/O.
@@ -45,9 +47,19 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // The network-namespace lab's multi-tool (serve / connect / forward), run inside lab namespaces.
+        // Plain POSIX sockets; depends on nothing of ours so it stays small and obviously correct.
+        .executableTarget(
+            name: "proxyd-lab",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: upcoming
+        ),
         .target(
             name: "ProxyTesting",
-            dependencies: ["ServiceModel", "Watcher", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ServiceModel", "Watcher", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
             swiftSettings: upcoming
         ),
         .testTarget(name: "ServiceModelTests", dependencies: ["ServiceModel", "ProxyTesting"], swiftSettings: upcoming),
@@ -60,7 +72,17 @@ let package = Package(
             name: "BackendsTests", dependencies: ["Backends", "ServiceModel", "ProxyTesting", "Watcher"],
             exclude: ["Golden"], swiftSettings: upcoming
         ),
-        // Kernel tests: real rules in real network namespaces (root).
-        .testTarget(name: "KernelTests", dependencies: ["Backends", "ServiceModel", "ProxyTesting"], swiftSettings: upcoming),
+        // The lab proving itself: pure topology/parsing tests, and kernel tests (root) in network namespaces.
+        // Depends on proxyd-lab so `swift build --build-tests` always builds the tool the lab runs.
+        .testTarget(
+            name: "LabTests",
+            dependencies: ["ProxyTesting", "ServiceModel", "proxyd-lab"],
+            swiftSettings: upcoming
+        ),
+        // Kernel tests: real rules in real network namespaces (root), through proxyd's real driver and binary.
+        .testTarget(
+            name: "KernelTests", dependencies: ["Backends", "ServiceModel", "ProxyTesting", "proxyd", "proxyd-lab"],
+            swiftSettings: upcoming
+        ),
     ]
 )
