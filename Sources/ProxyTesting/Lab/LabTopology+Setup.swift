@@ -63,7 +63,13 @@ extension LabTopology {
         links.removeAll { $0.lines.isEmpty }
 
         var addressing = [LabSetupPlan.Batch(namespace: switchNamespace, lines: ["link set lo up"])]
-        addressing.append(.init(namespace: node.namespace, lines: nodeLines(node, index: 0, pods: pods, peer: remoteNode, peerIndex: 1)))
+        // Like a real node, the node has a default route (here via the client, standing in for the network's
+        // router): node-originated traffic to Service IPs needs a route before nat output can translate it.
+        let nodeDefaultRoutes = ["route add default via \(client.ipv4)", "route add default via \(client.ipv6)"]
+        addressing.append(
+            .init(
+                namespace: node.namespace,
+                lines: nodeLines(node, index: 0, pods: pods, peer: remoteNode, peerIndex: 1) + nodeDefaultRoutes))
         if let remoteNode {
             addressing.append(
                 .init(namespace: remoteNode.namespace, lines: nodeLines(remoteNode, index: 1, pods: remotePods, peer: node, peerIndex: 0))
