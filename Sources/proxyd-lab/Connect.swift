@@ -47,6 +47,14 @@ struct Connect: ParsableCommand {
     @Option(help: "How many attempts, each a fresh connection from a fresh source port.")
     var count: Int = 1
 
+    @Option(
+        name: .customLong("hold-until"),
+        help: "TCP: keep the one connection open and send `ping N` every --interval-ms, printing each answer, until this file exists (needs a --tcp-echo server).")
+    var holdUntil: String?
+
+    @Option(name: .customLong("interval-ms"), help: "Pause between pings of --hold-until, in milliseconds.")
+    var intervalMilliseconds: Int = 50
+
     func validate() throws {
         guard SocketAddress(ip: host, port: port) != nil else {
             throw ValidationError("HOST \"\(host)\" is not a numeric IPv4 or IPv6 address")
@@ -62,6 +70,10 @@ struct Connect: ParsableCommand {
         if port == 0 { throw ValidationError("PORT must be 1…65535") }
         if count < 1 { throw ValidationError("--count must be at least 1") }
         if timeoutMilliseconds < 1 { throw ValidationError("--timeout-ms must be at least 1") }
+        if holdUntil != nil, proto != .tcp || count != 1 {
+            throw ValidationError("--hold-until holds one TCP connection; use it with --tcp and without --count")
+        }
+        if intervalMilliseconds < 1 { throw ValidationError("--interval-ms must be at least 1") }
     }
 
     func run() throws {
@@ -112,6 +124,7 @@ struct Connect: ParsableCommand {
                 if let code = pendingError(fd) { return .failure("connect to \(remote)", code, local: local) }
             }
         }
+        if holdUntil != nil { return hold(fd, remote, local: local) }
         // Connected: the server writes one line and closes.
         var reply: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 512)
@@ -129,6 +142,55 @@ struct Connect: ParsableCommand {
                 }
                 if count == 0 { return .reply(reply, local: local) }
                 reply += buffer[..<count]
+            }
+        }
+    }
+
+    /// --hold-until: reads the greeting, prints it, then pings over the same connection until the file exists.
+    /// Each answer is printed as it comes; the first failure ends the run and is the returned report.
+    private func hold(_ fd: Int32, _ remote: SocketAddress, local: String?) -> AttemptReport {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var pending: [UInt8] = []
+        var sequence = 0
+        while true {
+            switch readLine(fd, &pending, Deadline(milliseconds: timeoutMilliseconds)) {
+            case .failure(let failure): return failure.report
+            case .success(let line):
+                let report = AttemptReport.reply(line, local: local)
+                if let path = holdUntil, access(path, F_OK) == 0 { return report }
+                emit(String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self))
+            }
+            if sequence > 0 { usleep(useconds_t(intervalMilliseconds * 1000)) }  // the client's traffic cadence
+            sequence += 1
+            let ping = Array("ping \(sequence)\n".utf8)
+            if send(fd, ping, ping.count, Int32(MSG_NOSIGNAL)) != ping.count {
+                return .failure("send to \(remote)", errno, local: local)
+            }
+        }
+    }
+
+    private func readLine(_ fd: Int32, _ pending: inout [UInt8], _ deadline: Deadline) -> Result<[UInt8], AttemptFailure> {
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while true {
+            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = Array(pending[...newline])
+                pending.removeFirst(newline + 1)
+                return .success(line)
+            }
+            switch wait(fd, for: POLLIN, until: deadline) {
+            case .timedOut:
+                return .failure(AttemptFailure(AttemptReport(outcome: "timeout", error: "no answer within \(timeoutMilliseconds) ms")))
+            case .failed(let code):
+                return .failure(AttemptFailure(.failure("poll", code, local: nil)))
+            case .ready:
+                let count = recv(fd, &buffer, buffer.count, 0)
+                if count == 0 { return .failure(AttemptFailure(AttemptReport(outcome: "error", error: "connection closed"))) }
+                if count < 0 {
+                    if errno == EAGAIN || errno == EINTR { continue }
+                    return .failure(AttemptFailure(.failure("receive", errno, local: nil)))
+                }
+                pending += buffer[..<count]
             }
         }
     }
@@ -185,6 +247,12 @@ struct Connect: ParsableCommand {
             return .ready  // readable, writable, or an error (POLLERR): the next call reports which
         }
     }
+}
+
+/// A failed read of --hold-until, carrying its report.
+struct AttemptFailure: Error {
+    var report: AttemptReport
+    init(_ report: AttemptReport) { self.report = report }
 }
 
 /// One attempt's result, as printed.

@@ -25,14 +25,19 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("udp"), help: "A UDP port to answer on (repeatable).")
     var udpPorts: [UInt16] = []
 
+    @Option(
+        name: .customLong("tcp-echo"),
+        help: "A TCP port whose connections stay open: the line first, then every line the client sends comes back as `NAME LINE` (repeatable).")
+    var tcpEchoPorts: [UInt16] = []
+
     @Option(help: "Listen on this address only. Default: :: dual-stack, which accepts IPv4 and IPv6.")
     var bind: String?
 
     func validate() throws {
-        if tcpPorts.isEmpty && udpPorts.isEmpty {
+        if tcpPorts.isEmpty && udpPorts.isEmpty && tcpEchoPorts.isEmpty {
             throw ValidationError("give at least one --tcp or --udp port")
         }
-        if (tcpPorts + udpPorts).contains(0) {
+        if (tcpPorts + udpPorts + tcpEchoPorts).contains(0) {
             throw ValidationError("port 0 is not a port to serve on")
         }
         if name.isEmpty || name.contains(where: { $0.isWhitespace }) {
@@ -51,23 +56,64 @@ struct Serve: ParsableCommand {
         var listeners: [Listener] = []
         for port in tcpPorts { listeners.append(try Listener(kind: .tcp, address: base, port: port)) }
         for port in udpPorts { listeners.append(try Listener(kind: .udp, address: base, port: port)) }
+        for port in tcpEchoPorts { listeners.append(try Listener(kind: .tcp, address: base, port: port)) }
+        let echoListeners = Set(listeners.suffix(tcpEchoPorts.count).map(\.fd))
         emit("ready")
 
         var pollSet = listeners.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+        // Held connections of --tcp-echo ports, polled after the listeners.
+        var held: [Int32] = []
         while true {
-            let ready = poll(&pollSet, nfds_t(pollSet.count), -1)
+            let all = pollSet + held.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            var entries = all
+            let ready = poll(&entries, nfds_t(entries.count), -1)
             if ready < 0 {
                 if errno == EINTR { continue }
                 throw SocketError(operation: "poll", code: errno)
             }
-            for index in pollSet.indices where pollSet[index].revents != 0 {
-                pollSet[index].revents = 0
-                switch listeners[index].kind {
-                case .tcp: answerConnection(listeners[index])
-                case .udp: answerDatagram(listeners[index])
+            var closed: Set<Int32> = []
+            for index in entries.indices where entries[index].revents != 0 {
+                if index < listeners.count {
+                    let listener = listeners[index]
+                    switch listener.kind {
+                    case .tcp where echoListeners.contains(listener.fd):
+                        if let fd = holdConnection(listener) { held.append(fd) }
+                    case .tcp: answerConnection(listener)
+                    case .udp: answerDatagram(listener)
+                    }
+                } else if !echo(entries[index].fd) {
+                    closed.insert(entries[index].fd)
                 }
             }
+            for fd in closed { close(fd) }
+            held.removeAll { closed.contains($0) }
+            pollSet = pollSet.map { pollfd(fd: $0.fd, events: $0.events, revents: 0) }
         }
+    }
+
+    /// Accepts a connection that stays open: writes the line and returns the socket to echo on.
+    private func holdConnection(_ listener: Listener) -> Int32? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let fd = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listener.fd, $0, &length) }
+        }
+        guard fd >= 0 else {
+            log("accept on tcp port \(listener.port): \(String(cString: strerror(errno)))")
+            return nil
+        }
+        let line = reply(to: SocketAddress(storage: storage))
+        _ = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return fd
+    }
+
+    /// Answers what a held connection sent with `NAME DATA`; false when the client closed or failed.
+    private func echo(_ fd: Int32) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        if count <= 0 { return false }
+        let answer = Array("\(name) ".utf8) + buffer[..<count]
+        return answer.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == answer.count
     }
 
     private func reply(to peer: SocketAddress?) -> [UInt8] {

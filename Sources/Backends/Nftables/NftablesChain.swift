@@ -68,13 +68,14 @@ enum SharedChain: Sendable, Hashable, Comparable {
     func chain(_ syntax: NftablesSyntax, _ detector: LocalTrafficDetectorText) -> NftablesChain {
         let ip = syntax.payload
         let mark = "meta mark set meta mark or \(NftablesNames.masqueradeMark)"
-        func dnat(_ map: String, key: String, _ n: Int) -> [String] {
+        /// One rule per protocol, each naming its own port field (see the map declarations for why).
+        func dnat(_ map: String, key: @escaping (String) -> String, _ n: Int) -> [String] {
             ["tcp", "udp", "sctp"].map { proto in
-                "meta l4proto \(proto) dnat \(ip) to \(key) . numgen random mod \(n) map @\(map)"
+                "meta l4proto \(proto) dnat \(ip) to \(key(proto)) . numgen random mod \(n) map @\(map)"
             }
         }
-        let serviceKey = "\(ip) daddr . meta l4proto . th dport"
-        let nodePortKey = "meta l4proto . th dport"
+        let serviceKey = { (proto: String) in "\(ip) daddr . meta l4proto . \(proto) dport" }
+        let nodePortKey = { (proto: String) in "meta l4proto . \(proto) dport" }
         func shortCircuit(pick: SharedChain, masqueradePick: SharedChain, local: SharedChain?) -> [String] {
             var rules: [String] = []
             if let match = detector.localPod { rules.append("\(match) goto \(pick.name)") }

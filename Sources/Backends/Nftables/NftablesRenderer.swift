@@ -165,12 +165,13 @@ public struct NftablesRenderer: Sendable {
             lines.append("add chain \(table) \(chain.name)")
             lines += ruleLines(chain.chain(rendering.syntax, rendering.detector), table: table)
         }
-        for name in newChains.keys.sorted() where oldChains[name] != newChains[name] {
-            if oldChains[name] == nil || before.serviceChains[name] == nil {
-                lines.append("add chain \(table) \(name)")
-            } else {
-                lines.append("flush chain \(table) \(name)")
-            }
+        // All of them exist (or are emptied) before any rule is added, as rules may jump between them.
+        let rewritten = newChains.keys.sorted().filter { oldChains[$0] != newChains[$0] }
+        for name in rewritten {
+            let exists = oldChains[name] != nil && before.serviceChains[name] != nil
+            lines.append(exists ? "flush chain \(table) \(name)" : "add chain \(table) \(name)")
+        }
+        for name in rewritten {
             lines += ruleLines(newChains[name]!, table: table)
         }
         // 2. Elements: deletions first, so that a key whose value changes can be added again.
@@ -189,10 +190,13 @@ public struct NftablesRenderer: Sendable {
         for set in NftablesSkeleton.elementSetOrder {
             if let elements = additions[set] { lines.append("add element \(table) \(set) { \(elements.joined(separator: ", ")) }") }
         }
-        // 3. Per-Service chains nothing refers to any more.
-        for name in oldChains.keys.sorted() where newChains[name] == nil && rendering.serviceChains[name] == nil {
-            lines.append("delete chain \(table) \(name)")
-        }
+        // 3. Chains nothing refers to any more: per-Service ones, then shared ones (users before the chains
+        //    they jump to), so that the table holds exactly what a full sync would.
+        //    Emptying them all first removes their jumps to each other, so the deletions cannot find one busy.
+        let obsolete = oldChains.keys.sorted().filter { newChains[$0] == nil && rendering.serviceChains[$0] == nil }
+            + before.sharedChains.subtracting(rendering.sharedChains).sorted().map(\.name)
+        lines += obsolete.map { "flush chain \(table) \($0)" }
+        lines += obsolete.map { "delete chain \(table) \($0)" }
         let warnings = rendering.elements.conflicts(among: touched)
         return (lines, warnings)
     }

@@ -8,8 +8,11 @@ public struct NftablesRendering: Sendable {
     var elements = NftablesElementTable()
     /// Per-Service chains (ClientIP affinity only), by name.
     var serviceChains: [String: NftablesChain] = [:]
-    /// Shared endpoint-picking chains that exist.
-    var sharedChains: Set<SharedChain> = []
+    /// Shared endpoint-picking chains in use, with the number of Service ports using each.
+    var sharedChainUsers: [SharedChain: Int] = [:]
+
+    /// Shared chains some Service port uses: exactly the ones the table holds.
+    var sharedChains: Set<SharedChain> { Set(sharedChainUsers.keys) }
 
     init(family: IPFamily, node: DesiredState.NodeSettings) {
         syntax = NftablesSyntax(family: family)
@@ -29,11 +32,15 @@ public struct NftablesRendering: Sendable {
     mutating func add(_ rules: ServicePortRules) {
         for element in rules.elements { elements.add(element, owner: rules.owner) }
         for chain in rules.chains { serviceChains[chain.name] = chain }
-        sharedChains.formUnion(rules.sharedChains)
+        for chain in rules.sharedChains { sharedChainUsers[chain, default: 0] += 1 }
     }
 
     mutating func remove(_ rules: ServicePortRules) {
         for element in rules.elements { elements.remove(element, owner: rules.owner) }
         for chain in rules.chains { serviceChains[chain.name] = nil }
+        for chain in rules.sharedChains {
+            let users = (sharedChainUsers[chain] ?? 0) - 1
+            sharedChainUsers[chain] = users > 0 ? users : nil
+        }
     }
 }

@@ -24,8 +24,10 @@ struct NftablesSkeleton: Sendable {
         let addr = syntax.addressType
         let ip = syntax.payload
         let serviceKey = "\(addr) . inet_proto . inet_service"
-        let endpointMap = "typeof \(ip) daddr . meta l4proto . th dport . numgen random mod 1 : \(ip) daddr . th dport"
-        let nodePortEndpointMap = "typeof meta l4proto . th dport . numgen random mod 1 : \(ip) daddr . th dport"
+        // `tcp dport` stands for every protocol's port here (same type); `th dport` would be simpler, but
+        // nftables 1.0.6 then refuses rules added to an existing table ("conflicting protocols specified").
+        let endpointMap = "typeof \(ip) daddr . meta l4proto . tcp dport . numgen random mod 1 : \(ip) daddr . tcp dport"
+        let nodePortEndpointMap = "typeof meta l4proto . tcp dport . numgen random mod 1 : \(ip) daddr . tcp dport"
         return [
             SetDeclaration(kind: "set", name: NftablesNames.clusterIPs, body: "type \(addr) ; comment \"ClusterIPs of proxied Services\""),
             SetDeclaration(kind: "set", name: NftablesNames.nodePortIPs, body: "type \(addr) ; comment \"addresses that serve NodePorts\""),

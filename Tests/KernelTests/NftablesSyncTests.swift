@@ -1,0 +1,125 @@
+import Backends
+import Foundation
+import ProxyTesting
+import ServiceModel
+import Testing
+
+/// How proxyd's nftables syncs behave against the kernel: restarts, partial syncs, failures, cleanup.
+@Suite("nftables syncs against the kernel")
+struct NftablesSyncTests {
+    static let configuration = ProxyConfiguration(
+        nodeName: ServiceScenario.nodeName, clusterCIDRs: [LabTopology.clusterCIDRIPv4, LabTopology.clusterCIDRIPv6])
+
+    func states(_ objects: [KubernetesObject]) -> [DesiredState] {
+        let snapshot = ClusterSnapshot(objects)
+        let model = ProxyModel(configuration: Self.configuration)
+        let node = NodeContext(snapshot: snapshot, nodeName: ServiceScenario.nodeName, localAddresses: [])
+        return [IPFamily.ipv4, .ipv6].map { model.desiredState(for: $0, snapshot: snapshot, node: node).state }
+    }
+
+    func listing(_ driver: NftablesDriver) async throws -> String {
+        let v4 = try await driver.run("list table ip proxyd")
+        let v6 = try await driver.run("list table ip6 proxyd")
+        return NftablesListing.normalized(v4) + "\n" + NftablesListing.normalized(v6)
+    }
+
+    @Test(arguments: IPFamily.allCases)
+    func restartingOverItsOwnTablesKeepsAnEstablishedConnectionFlowing(family: IPFamily) async throws {
+        let a = ScenarioAddresses(family)
+        let service = a.service("web", clusterIP: 10)
+        let slice = a.slice("web", ready: ["web-1", "web-r"], ports: [.init(name: "http", protocol: "TCP", port: 9000)])
+        try await NetworkLab.with(ServiceScenario.labSpec) { lab in
+            for pod in lab.pods + lab.remotePods {
+                _ = try await lab.start(in: pod, [try LabBinaries.path(of: "proxyd-lab"), "serve", "--name", pod.name, "--tcp-echo", "9000"], readyLine: "ready")
+            }
+            _ = try await ProxydInLab.once(lab, objects: a.nodes + [service, slice])
+            let stopFile = NSTemporaryDirectory() + "proxyd-hold-" + UUID().uuidString
+            defer { try? FileManager.default.removeItem(atPath: stopFile) }
+            let client = try await lab.start(in: lab.client, [
+                try LabBinaries.path(of: "proxyd-lab"), "connect", "--tcp", a.clusterIP(10), "80", "--hold-until", stopFile,
+            ])
+            let greeting = try await client.waitForLine { $0.contains("\"outcome\":\"reply\"") }
+
+            // Restart twice over the existing tables: unchanged objects, then one more Service.
+            _ = try await ProxydInLab.once(lab, objects: a.nodes + [service, slice])
+            _ = try await ProxydInLab.once(lab, objects: a.nodes + [service, slice, a.service("other", clusterIP: 11)])
+            // Line 0 is the greeting, line n answers `ping n`: wait for two pings sent after the restarts.
+            let answeredBefore = client.outputLines.count
+            let awaited = "ping \(answeredBefore + 2)"
+            _ = try await client.waitForLine(timeout: .seconds(10)) { $0.contains(awaited) }
+            _ = FileManager.default.createFile(atPath: stopFile, contents: nil)
+            _ = try await client.waitForExit()
+
+            let lines = client.outputLines
+            #expect(lines.count >= answeredBefore + 3)
+            #expect(lines.allSatisfy { $0.contains("\"outcome\":\"reply\"") }, "a ping failed: \(lines)")
+            // The same endpoint answered throughout: the connection was never re-balanced or cut.
+            let answeringPod = greeting.contains("web-1") ? "web-1" : "web-r"
+            #expect(lines.allSatisfy { $0.contains(answeringPod) }, "\(lines)")
+        }
+    }
+
+    @Test(arguments: 0..<6)
+    func partialSyncsLeaveExactlyWhatAFullSyncOfTheFinalStateWould(seed: Int) async throws {
+        try await NetworkLab.with(LabSpec(pods: [])) { lab in
+            let driver = try NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let backend = NftablesBackend(driver: driver)
+            var cluster = RandomCluster(seed: UInt64(seed), nodeName: ServiceScenario.nodeName)
+            let node = Fixtures.node(ServiceScenario.nodeName, addresses: ["172.18.0.2", "fd00:172:18::2"])
+            _ = try await backend.sync(states(cluster.objects(node: node)), changedServices: nil, forceFull: false)
+            var last: [DesiredState] = []
+            for _ in 0..<8 {
+                last = states(cluster.objects(node: node))
+                do throws(BackendSyncError) {
+                    let result = try await backend.sync(last, changedServices: nil, forceFull: false)
+                    #expect(!result.isFull)
+                } catch {
+                    Issue.record("\(error.message)\n\(error.transaction)")
+                    return
+                }
+            }
+            let afterPartials = try await listing(driver)
+            // A fresh backend knows nothing and replaces the tables: the reference content.
+            _ = try await NftablesBackend(driver: driver).sync(last, changedServices: nil, forceFull: true)
+            let afterFull = try await listing(driver)
+            #expect(afterPartials == afterFull)
+        }
+    }
+
+    @Test func aRefusedSyncAppliesNothingNamesTheLineAndTheNextSyncIsFull() async throws {
+        let a = ScenarioAddresses(.ipv4)
+        try await NetworkLab.with(LabSpec(pods: [])) { lab in
+            let driver = try NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let backend = NftablesBackend(driver: driver)
+            let before = states(a.nodes + [a.service("web", clusterIP: 10), a.slice("web", ready: ["web-1"])])
+            _ = try await backend.sync(before, changedServices: nil, forceFull: false)
+            // Someone removes an element behind proxyd's back; the next partial sync deletes it again and fails.
+            try await lab.nft(in: lab.node, "delete element ip proxyd service-ips { 10.96.0.10 . tcp . 80 }")
+            let listingBefore = try await listing(driver)
+            // The Service goes, so the partial sync deletes the element that is no longer there.
+            let after = states(a.nodes + [a.service("new", clusterIP: 12), a.slice("new", ready: ["web-2"])])
+            do throws(BackendSyncError) {
+                _ = try await backend.sync(after, changedServices: nil, forceFull: false)
+                Issue.record("the sync should have been refused")
+            } catch {
+                #expect(error.message.contains("transaction:"), "nft's message points into the transaction: \(error.message)")
+                #expect(error.transaction.contains("delete element ip proxyd service-ips"))
+            }
+            #expect(try await listing(driver) == listingBefore, "nothing of the refused transaction may be applied")
+            let retry = try await backend.sync(after, changedServices: nil, forceFull: false)
+            #expect(retry.isFull)
+            #expect(try await driver.run("list map ip proxyd service-ips").contains("10.96.0.12 . tcp . 80"))
+        }
+    }
+
+    @Test func cleanupRemovesProxydsTablesAndNothingElse() async throws {
+        try await NetworkLab.with(LabSpec(pods: [])) { lab in
+            try await lab.nft(in: lab.node, "table ip someone-else {\n chain c { type filter hook input priority 0; policy accept; }\n}")
+            _ = try await ProxydInLab.once(lab, objects: ScenarioAddresses(.ipv4).nodes)
+            _ = try await lab.exec(in: lab.node, try ProxydInLab.command(["--cleanup"])).requireSuccess()
+            _ = try await lab.exec(in: lab.node, try ProxydInLab.command(["--cleanup"])).requireSuccess()
+            let tables = try await lab.exec(in: lab.node, ["nft", "list", "tables"]).requireSuccess().stdout
+            #expect(tables.split(separator: "\n").map(String.init) == ["table ip someone-else"])
+        }
+    }
+}
