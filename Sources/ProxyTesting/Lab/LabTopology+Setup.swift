@@ -26,7 +26,8 @@ public struct LabSetupPlan: Sendable, Equatable {
 
 extension LabTopology {
     /// Interface name of the node-side (or remote-node-side) veth of pod `index` (1-based).
-    static func podVethName(index: Int) -> String { "vpod\(index)" }
+    /// The node-side veth of local pod `index` (1-based).
+    public static func podVethName(index: Int) -> String { "vpod\(index)" }
 
     /// The commands ``NetworkLab`` runs to build this topology.
     public var setupPlan: LabSetupPlan {
