@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "proxyd", targets: ["proxyd"]),
         .executable(name: "proxyd-lab", targets: ["proxyd-lab"]),
+        .executable(name: "proxyd-bench", targets: ["proxyd-bench"]),
         .library(name: "ServiceModel", targets: ["ServiceModel"]),
         .library(name: "ProxyTesting", targets: ["ProxyTesting"]),
     ],
@@ -37,7 +38,10 @@ let package = Package(
         // Linux calls the Glibc module does not expose (setns).
         .systemLibrary(name: "CLinux"),
         // Renderers (pure) and drivers (the only code that touches the kernel).
-        .target(name: "Backends", dependencies: ["ServiceModel", "CNftables", "CLinux"], swiftSettings: upcoming),
+        .target(
+            name: "Backends", dependencies: ["ServiceModel", "CNftables", "CLinux"], exclude: ["Nftables/README.md"],
+            swiftSettings: upcoming
+        ),
         .executableTarget(
             name: "proxyd",
             dependencies: [
@@ -52,6 +56,15 @@ let package = Package(
         .executableTarget(
             name: "proxyd-lab",
             dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: upcoming
+        ),
+        // Benchmarks (not tests): numbers for BENCHMARKS.md.
+        .executableTarget(
+            name: "proxyd-bench",
+            dependencies: [
+                "ServiceModel", "Watcher", "Backends", "ProxyTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: upcoming
         ),
         .target(

@@ -104,6 +104,7 @@ struct Connect: ParsableCommand {
     }
 
     private func tcp(_ fd: Int32, _ remote: SocketAddress, _ deadline: Deadline) -> AttemptReport {
+        let connectStarted = ContinuousClock.now
         let started = remote.withSockAddr { Glibc.connect(fd, $0, $1) }
         let local = localAddress(of: fd)?.description
         if started != 0 && errno != EINPROGRESS {
@@ -124,6 +125,7 @@ struct Connect: ParsableCommand {
                 if let code = pendingError(fd) { return .failure("connect to \(remote)", code, local: local) }
             }
         }
+        let connectedAfter = ContinuousClock.now - connectStarted
         if holdUntil != nil { return hold(fd, remote, local: local) }
         // Connected: the server writes one line and closes.
         var reply: [UInt8] = []
@@ -140,7 +142,12 @@ struct Connect: ParsableCommand {
                     if errno == EAGAIN || errno == EINTR { continue }
                     return .failure("read from \(remote)", errno, local: local)
                 }
-                if count == 0 { return .reply(reply, local: local) }
+                if count == 0 {
+                    var report = AttemptReport.reply(reply, local: local)
+                    let (seconds, attoseconds) = connectedAfter.components
+                    report.micros = Int(seconds) * 1_000_000 + Int(attoseconds / 1_000_000_000_000)
+                    return report
+                }
                 reply += buffer[..<count]
             }
         }
@@ -261,6 +268,8 @@ struct AttemptReport: Encodable {
     var reply: String?
     var local: String?
     var error: String?
+    /// TCP: microseconds from connect() to established (the first packet's round trip through the rules).
+    var micros: Int?
 
     static func reply(_ bytes: [UInt8], local: String?) -> AttemptReport {
         var text = String(decoding: bytes, as: UTF8.self)

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `proxyd-bench`: measures proxyd. Not a test: it prints numbers for BENCHMARKS.md.
+@main
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxyd-bench",
+        abstract: "Measure proxyd's sync speed, memory and data path (see BENCHMARKS.md).",
+        subcommands: [NftablesBench.self]
+    )
+}
