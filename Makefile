@@ -7,7 +7,7 @@ DEBIAN_DEPS := pkg-config libnftables-dev libnl-3-dev libnl-genl-3-dev nftables 
 PROXYD      := .build/debug/proxyd
 DEMO_FLAGS  := --objects examples/ --hostname-override node-a --cluster-cidr 10.244.0.0/16,fd00:10:244::/56
 
-.PHONY: deps build demo test clean
+.PHONY: deps build demo test bench clean
 
 ## deps: install the Debian packages proxyd builds against and tests with (only the missing ones)
 deps:
@@ -21,14 +21,24 @@ deps:
 build: deps
 	$(SWIFT) build
 
-## demo: build, then show what proxyd would program for the example cluster in examples/ (as node-a)
+## demo: build, then show what proxyd would program for the example cluster in examples/ (as node-a):
+##       the desired-state table, then the exact nftables transaction
 demo: build
 	$(PROXYD) $(DEMO_FLAGS) --dry-run --output=model
+	@echo
+	$(PROXYD) $(DEMO_FLAGS) --dry-run --output=nft
 
 ## test: every test — unit, kernel (root, network namespaces), end-to-end
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## bench: release build, then the nftables benchmark (root; numbers for BENCHMARKS.md)
+bench: deps
+	$(SWIFT) build -c release --product proxyd
+	$(SWIFT) build -c release --product proxyd-lab
+	$(SWIFT) build -c release --product proxyd-bench
+	.build/release/proxyd-bench nftables
 
 clean:
 	rm -rf .build
