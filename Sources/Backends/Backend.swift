@@ -8,9 +8,10 @@ public protocol Backend: Actor {
     /// The mode name as kube-proxy's `/proxyMode` reports it.
     nonisolated var mode: String { get }
 
-    /// Brings the kernel to `states` (one per served family). `changedServices` limits a partial sync to the
-    /// Services that changed since the last sync (nil: compare everything); `forceFull` replaces everything.
-    func sync(_ states: [DesiredState], changedServices: Set<ObjectKey>?, forceFull: Bool) async throws(BackendSyncError) -> SyncResult
+    /// Brings the kernel to `states` (one per served family). `changes` are the differences since the last
+    /// successful sync (one per family, as `ProxyModel.update` returns them); with nil, or `forceFull`, or
+    /// whenever the backend cannot trust what it committed, everything is replaced.
+    func sync(_ states: [DesiredState], changes: [DesiredStateDiff]?, forceFull: Bool) async throws(BackendSyncError) -> SyncResult
 
     /// Removes everything this backend may have installed; succeeds when there was nothing.
     func cleanup() async throws(BackendSyncError)

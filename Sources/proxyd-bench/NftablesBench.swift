@@ -148,14 +148,14 @@ struct NftablesBench: AsyncParsableCommand {
         var state = model.desiredState(for: .ipv4, snapshot: snapshot, node: node).state
         let namespace = try BenchNamespace()
         let backend = NftablesBackend(driver: try NftablesDriver(networkNamespace: namespace.path))
-        _ = try await backend.sync([state], changedServices: nil, forceFull: true)
+        _ = try await backend.sync([state], changes: nil, forceFull: true)
 
         func timedSync(_ events: [ObjectEvent]) async throws -> Double {
             let start = ContinuousClock.now
             var changed = Set<ObjectKey>()
             for event in events { changed.formUnion(snapshot.apply(event).services) }
-            state = model.updating(state, services: changed, snapshot: snapshot, node: node).state
-            let result = try await backend.sync([state], changedServices: changed, forceFull: false)
+            let diff = model.update(&state, services: changed, snapshot: snapshot, node: node).diff
+            let result = try await backend.sync([state], changes: [diff], forceFull: false)
             precondition(!result.isFull && !result.transaction.isEmpty, "a one-Service change must be a partial sync")
             return (ContinuousClock.now - start).milliseconds
         }

@@ -56,7 +56,7 @@ struct SyncOnce {
         let states = DesiredStates.compute(snapshot: snapshot, options: options, logger: logger)
         let backend = try Backends.make(options.mode)
         do {
-            let result = try await backend.sync(states, changedServices: nil, forceFull: true)
+            let result = try await backend.sync(states, changes: nil, forceFull: true)
             for warning in result.warnings { logger.warning("\(warning)") }
             logger.info(
                 "synced",

@@ -66,12 +66,14 @@ struct NftablesSyncTests {
             let backend = NftablesBackend(driver: driver)
             var cluster = RandomCluster(seed: UInt64(seed), nodeName: ServiceScenario.nodeName)
             let node = Fixtures.node(ServiceScenario.nodeName, addresses: ["172.18.0.2", "fd00:172:18::2"])
-            _ = try await backend.sync(states(cluster.objects(node: node)), changedServices: nil, forceFull: false)
-            var last: [DesiredState] = []
+            var last = states(cluster.objects(node: node))
+            _ = try await backend.sync(last, changes: nil, forceFull: false)
             for _ in 0..<8 {
+                let previous = last
                 last = states(cluster.objects(node: node))
+                let diffs = zip(previous, last).map { DesiredStateDiff(from: $0, to: $1) }
                 do throws(BackendSyncError) {
-                    let result = try await backend.sync(last, changedServices: nil, forceFull: false)
+                    let result = try await backend.sync(last, changes: diffs, forceFull: false)
                     #expect(!result.isFull)
                 } catch {
                     Issue.record("\(error.message)\n\(error.transaction)")
@@ -80,7 +82,7 @@ struct NftablesSyncTests {
             }
             let afterPartials = try await listing(driver)
             // A fresh backend knows nothing and replaces the tables: the reference content.
-            _ = try await NftablesBackend(driver: driver).sync(last, changedServices: nil, forceFull: true)
+            _ = try await NftablesBackend(driver: driver).sync(last, changes: nil, forceFull: true)
             let afterFull = try await listing(driver)
             #expect(afterPartials == afterFull)
         }
@@ -92,21 +94,21 @@ struct NftablesSyncTests {
             let driver = try NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
             let backend = NftablesBackend(driver: driver)
             let before = states(a.nodes + [a.service("web", clusterIP: 10), a.slice("web", ready: ["web-1"])])
-            _ = try await backend.sync(before, changedServices: nil, forceFull: false)
+            _ = try await backend.sync(before, changes: nil, forceFull: false)
             // Someone removes an element behind proxyd's back; the next partial sync deletes it again and fails.
             try await lab.nft(in: lab.node, "delete element ip proxyd service-ips { 10.96.0.10 . tcp . 80 }")
             let listingBefore = try await listing(driver)
             // The Service goes, so the partial sync deletes the element that is no longer there.
             let after = states(a.nodes + [a.service("new", clusterIP: 12), a.slice("new", ready: ["web-2"])])
             do throws(BackendSyncError) {
-                _ = try await backend.sync(after, changedServices: nil, forceFull: false)
+                _ = try await backend.sync(after, changes: zip(before, after).map { DesiredStateDiff(from: $0, to: $1) }, forceFull: false)
                 Issue.record("the sync should have been refused")
             } catch {
                 #expect(error.message.contains("transaction:"), "nft's message points into the transaction: \(error.message)")
                 #expect(error.transaction.contains("delete element ip proxyd service-ips"))
             }
             #expect(try await listing(driver) == listingBefore, "nothing of the refused transaction may be applied")
-            let retry = try await backend.sync(after, changedServices: nil, forceFull: false)
+            let retry = try await backend.sync(after, changes: zip(before, after).map { DesiredStateDiff(from: $0, to: $1) }, forceFull: false)
             #expect(retry.isFull)
             #expect(try await driver.run("list map ip proxyd service-ips").contains("10.96.0.12 . tcp . 80"))
         }

@@ -9,41 +9,47 @@ public actor NftablesBackend: Backend {
     public nonisolated let mode = "nftables"
     private let driver: NftablesDriver
     private let renderer = NftablesRenderer()
-    /// The renderings and states of the last successful sync; nil until the first one.
-    private var committed: (renderings: [IPFamily: NftablesRendering], states: [IPFamily: DesiredState])?
+    /// What the kernel holds; nil when unknown (start-up, or after a refused partial sync), which makes the
+    /// next full sync replace the tables instead of refilling them.
+    private var committed: [IPFamily: NftablesRendering]?
+    private var committedNode: [IPFamily: DesiredState.NodeSettings] = [:]
     private var needsFullSync = true
 
     public init(driver: NftablesDriver) {
         self.driver = driver
     }
 
-    /// The transaction `sync` would apply now, without applying it.
-    public func plan(_ states: [DesiredState], changedServices: Set<ObjectKey>? = nil, forceFull: Bool = false) -> NftablesRenderer.Output {
-        guard let committed, !forceFull, !needsFullSync,
-            Set(committed.states.keys) == Set(states.map(\.family)),
-            states.allSatisfy({ committed.states[$0.family]?.node == $0.node })
-        else {
-            return renderer.full(states, previous: committed?.renderings)
+    public func sync(_ states: [DesiredState], changes: [DesiredStateDiff]?, forceFull: Bool) async throws(BackendSyncError) -> SyncResult {
+        let nodes = Dictionary(uniqueKeysWithValues: states.map { ($0.family, $0.node) })
+        let canBePartial = !forceFull && !needsFullSync && committed != nil && nodes == committedNode
+            && changes.map { diffs in diffs.allSatisfy { $0.node == nil } && Set(diffs.map(\.family)).isSubset(of: nodes.keys) } == true
+        if canBePartial, let changes, var renderings = committed.take() {
+            let (transaction, warnings) = renderer.partial(changes, committed: &renderings)
+            if transaction.isEmpty {
+                committed = renderings
+                return SyncResult(isFull: false, transaction: "", warnings: warnings)
+            }
+            do {
+                try await driver.apply(transaction)
+            } catch {
+                // `renderings` now describes the refused transaction: forget it and replace next time.
+                needsFullSync = true
+                throw BackendSyncError(message: error.description, transaction: transaction.text)
+            }
+            committed = renderings
+            return SyncResult(isFull: false, transaction: transaction.text, warnings: warnings)
         }
-        let diffs = states.map { DesiredStateDiff(from: committed.states[$0.family]!, to: $0, services: changedServices) }
-        return renderer.partial(diffs, committed: committed.renderings)
-    }
-
-    public func sync(_ states: [DesiredState], changedServices: Set<ObjectKey>?, forceFull: Bool) async throws(BackendSyncError) -> SyncResult {
-        let output = plan(states, changedServices: changedServices, forceFull: forceFull)
-        let transaction = output.transaction
-        if !transaction.isFull && transaction.isEmpty {
-            return SyncResult(isFull: false, transaction: "", warnings: output.warnings)
-        }
+        let output = renderer.full(states, previous: committed)
         do {
-            try await driver.apply(transaction)
+            try await driver.apply(output.transaction)
         } catch {
             needsFullSync = true
-            throw BackendSyncError(message: error.description, transaction: transaction.text)
+            throw BackendSyncError(message: error.description, transaction: output.transaction.text)
         }
-        committed = (output.renderings, Dictionary(uniqueKeysWithValues: states.map { ($0.family, $0) }))
+        committed = output.renderings
+        committedNode = nodes
         needsFullSync = false
-        return SyncResult(isFull: transaction.isFull, transaction: transaction.text, warnings: output.warnings)
+        return SyncResult(isFull: true, transaction: output.transaction.text, warnings: output.warnings)
     }
 
     /// Deletes proxyd's tables (both families) in one transaction and nothing else.

@@ -39,21 +39,32 @@ public struct NftablesRenderer: Sendable {
         return Output(transaction: NftablesTransaction(lines: lines, isFull: true), renderings: renderings, warnings: warnings)
     }
 
-    /// A partial transaction applying `diffs` to the committed renderings. Diffs must not change node settings
-    /// (those need a full sync).
-    public func partial(_ diffs: [DesiredStateDiff], committed: [IPFamily: NftablesRendering]) -> Output {
+    /// A partial transaction applying `diffs`, updating `committed` in place to what the transaction commits.
+    /// Diffs must not change node settings (those need a full sync).
+    ///
+    /// - Important: Work is proportional to the diffs, not to the table: `committed` is mutated in place (the
+    ///   caller must hold the only reference), and only touched elements' previous values are remembered.
+    ///   If the transaction is then refused, `committed` no longer describes the kernel: replace the tables
+    ///   with a full transaction without `previous`.
+    public func partial(_ diffs: [DesiredStateDiff], committed: inout [IPFamily: NftablesRendering]) -> (NftablesTransaction, [String]) {
         var lines: [String] = []
-        var renderings = committed
         var warnings: [String] = []
         for diff in diffs.sorted(by: { $0.family.rawValue < $1.family.rawValue }) where !diff.isEmpty {
             precondition(diff.node == nil, "node settings changed: a full sync is needed")
-            guard var rendering = committed[diff.family] else { continue }
+            guard var rendering = committed.removeValue(forKey: diff.family) else { continue }
             let (familyLines, familyWarnings) = partialFamily(diff, rendering: &rendering)
+            committed[diff.family] = rendering
             lines += familyLines
-            renderings[diff.family] = rendering
             warnings += familyWarnings
         }
-        return Output(transaction: NftablesTransaction(lines: lines, isFull: false), renderings: renderings, warnings: warnings)
+        return (NftablesTransaction(lines: lines, isFull: false), warnings)
+    }
+
+    /// A partial transaction from copies of the committed renderings, leaving them untouched (tests, dry runs).
+    public func partial(_ diffs: [DesiredStateDiff], committed: [IPFamily: NftablesRendering]) -> Output {
+        var renderings = committed
+        let (transaction, warnings) = partial(diffs, committed: &renderings)
+        return Output(transaction: transaction, renderings: renderings, warnings: warnings)
     }
 
     // MARK: Full
@@ -142,33 +153,37 @@ public struct NftablesRenderer: Sendable {
     private func partialFamily(_ diff: DesiredStateDiff, rendering: inout NftablesRendering) -> ([String], [String]) {
         let table = "\(rendering.syntax.tableFamily) \(NftablesNames.table)"
         let renderer = rendering.portRenderer
-        let before = rendering
+        let oldRules = (diff.removed + diff.changed.map(\.old)).map { renderer.rules(for: $0) }
+        let newRules = (diff.added + diff.changed.map(\.new)).map { renderer.rules(for: $0) }
         var touched = Set<NftablesElement.ID>()
         var oldChains: [String: NftablesChain] = [:]
-        for port in diff.removed + diff.changed.map(\.old) {
-            let rules = renderer.rules(for: port)
-            rendering.remove(rules)
+        var newChains: [String: NftablesChain] = [:]
+        for rules in oldRules {
             touched.formUnion(rules.elements.map(\.id))
             for chain in rules.chains { oldChains[chain.name] = chain }
         }
-        var newChains: [String: NftablesChain] = [:]
-        for port in diff.added + diff.changed.map(\.new) {
-            let rules = renderer.rules(for: port)
-            rendering.add(rules)
+        for rules in newRules {
             touched.formUnion(rules.elements.map(\.id))
             for chain in rules.chains { newChains[chain.name] = chain }
         }
+        // What the kernel holds now, for the touched elements and chains only.
+        var effectiveBefore: [NftablesElement.ID: NftablesElement] = [:]
+        for id in touched { effectiveBefore[id] = rendering.elements.effective(id) }
+        let existingChains = Set(newChains.keys.filter { rendering.serviceChains[$0] != nil })
+        let sharedBefore = rendering.sharedChains
+        for rules in oldRules { rendering.remove(rules) }
+        for rules in newRules { rendering.add(rules) }
 
         var lines: [String] = ["# \(diff.family): -\(diff.removed.count) +\(diff.added.count) ~\(diff.changed.count) Service ports"]
         // 1. Chains the new elements jump to: new shared chains, new and changed per-Service chains.
-        for chain in rendering.sharedChains.subtracting(before.sharedChains).sorted() {
+        for chain in rendering.sharedChains.subtracting(sharedBefore).sorted() {
             lines.append("add chain \(table) \(chain.name)")
             lines += ruleLines(chain.chain(rendering.syntax, rendering.detector), table: table)
         }
         // All of them exist (or are emptied) before any rule is added, as rules may jump between them.
         let rewritten = newChains.keys.sorted().filter { oldChains[$0] != newChains[$0] }
         for name in rewritten {
-            let exists = oldChains[name] != nil && before.serviceChains[name] != nil
+            let exists = existingChains.contains(name)
             lines.append(exists ? "flush chain \(table) \(name)" : "add chain \(table) \(name)")
         }
         for name in rewritten {
@@ -178,7 +193,7 @@ public struct NftablesRenderer: Sendable {
         var deletions: [String: [String]] = [:]
         var additions: [String: [String]] = [:]
         for id in touched.sorted(by: { ($0.set, $0.key) < ($1.set, $1.key) }) {
-            let old = before.elements.effective(id)
+            let old = effectiveBefore[id]
             let new = rendering.elements.effective(id)
             if old == new { continue }
             if old != nil { deletions[id.set, default: []].append(id.key) }
@@ -194,7 +209,7 @@ public struct NftablesRenderer: Sendable {
         //    they jump to), so that the table holds exactly what a full sync would.
         //    Emptying them all first removes their jumps to each other, so the deletions cannot find one busy.
         let obsolete = oldChains.keys.sorted().filter { newChains[$0] == nil && rendering.serviceChains[$0] == nil }
-            + before.sharedChains.subtracting(rendering.sharedChains).sorted().map(\.name)
+            + sharedBefore.subtracting(rendering.sharedChains).sorted().map(\.name)
         lines += obsolete.map { "flush chain \(table) \($0)" }
         lines += obsolete.map { "delete chain \(table) \($0)" }
         let warnings = rendering.elements.conflicts(among: touched)

@@ -27,16 +27,25 @@ public struct DesiredStateDiff: Sendable, Hashable {
         for key in keys.sorted() {
             let before = old.services[key] ?? []
             let after = new.services[key] ?? []
-            if before == after { continue }
-            let beforeByName = Dictionary(uniqueKeysWithValues: before.map { ($0.name, $0) })
-            let afterByName = Dictionary(uniqueKeysWithValues: after.map { ($0.name, $0) })
-            for port in before where afterByName[port.name] == nil { removed.append(port) }
-            for port in after {
-                if let previous = beforeByName[port.name] {
-                    if previous != port { changed.append(Change(old: previous, new: port)) }
-                } else {
-                    added.append(port)
-                }
+            if before != after { record(before: before, after: after) }
+        }
+    }
+
+    /// An empty diff, to be filled with `record`.
+    public init(family: IPFamily) {
+        self.family = family
+    }
+
+    /// Adds the difference between one Service's ports before and after.
+    public mutating func record(before: [ServicePort], after: [ServicePort]) {
+        let beforeByName = Dictionary(uniqueKeysWithValues: before.map { ($0.name, $0) })
+        let afterByName = Dictionary(uniqueKeysWithValues: after.map { ($0.name, $0) })
+        for port in before where afterByName[port.name] == nil { removed.append(port) }
+        for port in after {
+            if let previous = beforeByName[port.name] {
+                if previous != port { changed.append(Change(old: previous, new: port)) }
+            } else {
+                added.append(port)
             }
         }
     }

@@ -52,6 +52,29 @@ public struct ProxyModel: Sendable {
         return Output(state: next, warnings: warnings)
     }
 
+    /// Recomputes `services` in place and returns exactly what changed: O(changed Services), however large the
+    /// state. Node settings must still be current (after a Node or configuration change, recompute everything
+    /// with `desiredState`).
+    ///
+    /// - Important: For the in-place update to avoid copying the whole state, the caller must hold the only
+    ///   reference to `state`.
+    public func update(
+        _ state: inout DesiredState, services: Set<ObjectKey>, snapshot: ClusterSnapshot, node: NodeContext
+    ) -> (diff: DesiredStateDiff, warnings: [ModelWarning]) {
+        var diff = DesiredStateDiff(family: state.family)
+        var warnings: [ModelWarning] = []
+        for key in services.sorted() {
+            let (ports, serviceWarnings) = servicePorts(
+                key, family: state.family, snapshot: snapshot, node: node, settings: state.node)
+            warnings += serviceWarnings
+            let before = state.services[key] ?? []
+            if before == ports { continue }
+            diff.record(before: before, after: ports)
+            state.services[key] = ports.isEmpty ? nil : ports
+        }
+        return (diff, warnings)
+    }
+
     /// The IP families this node serves: those of its primary IPs (from the Node, else from its non-loopback
     /// local addresses) and of `--cluster-cidr`.
     public func servedFamilies(node: NodeContext) -> [IPFamily] {

@@ -1,0 +1,276 @@
+import Backends
+import Foundation
+import Logging
+import ServiceModel
+
+/// Turns object events into kernel syncs: coalesces changes (at most one sync per `minSyncPeriod`), forces a
+/// full resync every `syncPeriod` and after any failure, and never syncs before the source reported `synced`.
+///
+/// - Important: The runner owns time; everything it computes is pure (`ProxyModel`) and everything it changes
+///   goes through the backend. One sync runs at a time.
+actor SyncRunner {
+    struct Settings: Sendable {
+        var minSyncPeriod: Duration = .seconds(1)
+        var syncPeriod: Duration = .seconds(30)
+    }
+
+    private let backend: any Backend
+    private let model: ProxyModel
+    private let settings: Settings
+    private let localAddresses: @Sendable () -> [IPAddress]
+    private let observe: @Sendable (RunnerEvent) async -> Void
+    private let logger: Logger
+
+    private var snapshot = ClusterSnapshot()
+    private var states: [IPFamily: DesiredState] = [:]
+    /// Services touched since the last successful sync.
+    private var pendingServices = Set<ObjectKey>()
+    private var pendingEndpointChanges = 0
+    private var pendingServiceChanges = 0
+    /// `last-change-trigger-time` of EndpointSlices changed since the last sync.
+    private var pendingTriggerTimes: [(IPFamily?, Date)] = []
+    private var nodeChanged = true
+    private var needsFullSync = true
+    private var lastSyncStart: ContinuousClock.Instant?
+    private var lastFullSync: ContinuousClock.Instant?  // kept for logs: when the kernel was last replaced
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    enum RunnerEvent: Sendable {
+        /// Changes arrived that the kernel does not have yet.
+        case queued(Date)
+        case synced(SyncReport)
+        /// The node's Node object changed (deletion, taints): health reporting follows it.
+        case node(Node?)
+    }
+
+    init(
+        backend: any Backend, configuration: ProxyConfiguration, settings: Settings,
+        localAddresses: @escaping @Sendable () -> [IPAddress], logger: Logger,
+        observe: @escaping @Sendable (RunnerEvent) async -> Void
+    ) {
+        self.backend = backend
+        model = ProxyModel(configuration: configuration)
+        self.settings = settings
+        self.localAddresses = localAddresses
+        self.logger = logger
+        self.observe = observe
+    }
+
+    /// Takes a batch of events from the source.
+    func receive(_ events: [ObjectEvent]) async {
+        var changed = ClusterSnapshot.Change()
+        for event in events {
+            let change = snapshot.apply(event)
+            changed.formUnion(change)
+            switch event {
+            case .added(.endpointSlice(let slice)), .modified(.endpointSlice(let slice)), .deleted(.endpointSlice(let slice)):
+                pendingEndpointChanges += 1
+                if let text = slice.metadata.annotation(EndpointSlice.lastChangeTriggerTimeAnnotation),
+                    let time = Self.parseTime(text)
+                {
+                    pendingTriggerTimes.append((IPFamily(rawValue: slice.addressType), time))
+                }
+            case .added(.service), .modified(.service), .deleted(.service):
+                pendingServiceChanges += 1
+            default:
+                break
+            }
+        }
+        pendingServices.formUnion(changed.services)
+        if changed.nodes.contains(model.configuration.nodeName) {
+            nodeChanged = true
+            await observe(.node(snapshot.nodes[model.configuration.nodeName]))
+        }
+        if !changed.isEmpty {
+            if !changed.services.isEmpty || changed.nodes.contains(model.configuration.nodeName) {
+                await observe(.queued(Date()))
+            }
+            wake()
+        }
+    }
+
+    /// Syncs until cancelled.
+    func run() async {
+        let clock = ContinuousClock()
+        while !Task.isCancelled {
+            if !snapshot.isSynced {
+                await waitForWake(until: nil)
+                continue
+            }
+            let periodicDue = lastSyncStart.map { clock.now >= $0 + settings.syncPeriod } ?? true
+            let hasWork = !pendingServices.isEmpty || nodeChanged || needsFullSync
+            if !hasWork && !periodicDue {
+                await waitForWake(until: lastSyncStart.map { $0 + settings.syncPeriod })
+                continue
+            }
+            // Coalesce: at most one sync per minSyncPeriod; changes arriving meanwhile join this sync.
+            if let last = lastSyncStart, clock.now < last + settings.minSyncPeriod {
+                try? await clock.sleep(until: last + settings.minSyncPeriod)
+                if Task.isCancelled { break }
+            }
+            await sync(periodic: periodicDue && !hasWork)
+        }
+    }
+
+    /// One sync of everything pending (or everything, when a full sync is due).
+    private func sync(periodic: Bool) async {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let startedAt = Date()
+        lastSyncStart = started
+        let nodeContext = NodeContext(
+            snapshot: snapshot, nodeName: model.configuration.nodeName, localAddresses: localAddresses())
+        let families = model.servedFamilies(node: nodeContext)
+        let full = needsFullSync || nodeChanged || periodic || Set(states.keys) != Set(families)
+        var warnings: [ModelWarning] = []
+        var diffs: [DesiredStateDiff] = []
+        let changedServices = pendingServices
+        for family in families {
+            // Taken out of the dictionary so that the update in place touches the only reference.
+            if !full, var state = states.removeValue(forKey: family) {
+                let output = model.update(&state, services: changedServices, snapshot: snapshot, node: nodeContext)
+                states[family] = state
+                diffs.append(output.diff)
+                warnings += output.warnings
+            } else {
+                let output = model.desiredState(for: family, snapshot: snapshot, node: nodeContext)
+                states[family] = output.state
+                warnings += output.warnings
+            }
+        }
+        for family in states.keys where !families.contains(family) { states[family] = nil }
+        var seen = Set<ModelWarning>()
+        for warning in warnings where seen.insert(warning).inserted { logger.warning("\(warning)") }
+
+        let ordered = families.compactMap { states[$0] }
+        var report = SyncReport(
+            isFull: full, outcome: .unchanged, startedAt: startedAt, duration: .zero,
+            servicePorts: ordered.reduce(0) { $0 + $1.servicePortCount },
+            endpoints: ordered.reduce(0) { $0 + $1.endpointCount },
+            noLocalEndpoints: Dictionary(uniqueKeysWithValues: ordered.map { state in
+                (state.family, Self.noLocalEndpoints(state))
+            }),
+            transaction: "", changedServices: changedServices.count, endpointChanges: pendingEndpointChanges,
+            serviceChanges: pendingServiceChanges, networkProgrammingLatencies: [], warnings: [])
+        do {
+            let result = try await backend.sync(ordered, changes: full ? nil : diffs, forceFull: full)
+            report.isFull = result.isFull
+            report.transaction = result.transaction
+            report.warnings = result.warnings
+            report.outcome = result.transaction.isEmpty ? .unchanged : .applied
+            pendingServices = []
+            pendingEndpointChanges = 0
+            pendingServiceChanges = 0
+            nodeChanged = false
+            needsFullSync = false
+            if full { lastFullSync = started }
+            let finished = Date()
+            report.networkProgrammingLatencies = pendingTriggerTimes.compactMap { family, time in
+                let latency = finished.timeIntervalSince(time)
+                return latency >= 0 ? (family ?? .ipv4, .milliseconds(Int64(latency * 1000))) : nil
+            }
+            pendingTriggerTimes = []
+        } catch {
+            // The states already hold the changes; a full sync recomputes and replaces everything.
+            needsFullSync = true
+            report.isFull = full
+            report.transaction = error.transaction
+            report.outcome = .failed(message: error.message)
+        }
+        report.duration = clock.now - started
+        log(report)
+        await observe(.synced(report))
+        if !report.succeeded {
+            // Retry after minSyncPeriod: the loop sees needsFullSync and waits out the coalescing window.
+            wake()
+        }
+    }
+
+    private func log(_ report: SyncReport) {
+        let metadata: Logger.Metadata = [
+            "mode": "\(backend.mode)", "sync": "\(report.isFull ? "full" : "partial")",
+            "services": "\(report.servicePorts)", "endpoints": "\(report.endpoints)",
+            "duration": "\(String(format: "%.1fms", Double(report.duration.components.attoseconds) / 1e15 + Double(report.duration.components.seconds) * 1000))",
+        ]
+        switch report.outcome {
+        case .applied: logger.info("synced", metadata: metadata)
+        case .unchanged: logger.debug("nothing to sync", metadata: metadata)
+        case .failed(let message): logger.error("sync failed, next sync is full: \(message)", metadata: metadata)
+        }
+        for warning in report.warnings { logger.warning("\(warning)") }
+    }
+
+    // MARK: Waking
+
+    private func wake() {
+        waiter?.resume()
+        waiter = nil
+    }
+
+    /// Suspends until `receive` wakes the runner, or `deadline` passes.
+    private func waitForWake(until deadline: ContinuousClock.Instant?) async {
+        let timer: Task<Void, Never>? = deadline.map { deadline in
+            Task { [weak self] in
+                try? await ContinuousClock().sleep(until: deadline)
+                await self?.wake()
+            }
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume()
+                } else {
+                    waiter = continuation
+                }
+            }
+        } onCancel: {
+            Task { await self.wake() }
+        }
+        timer?.cancel()
+    }
+
+    /// Service ports dropping internal / external traffic because no local endpoint exists.
+    static func noLocalEndpoints(_ state: DesiredState) -> (internal: Int, external: Int) {
+        var internalCount = 0
+        var externalCount = 0
+        for ports in state.services.values {
+            for port in ports {
+                if port.internalTrafficAction == .drop { internalCount += 1 }
+                if port.isExternallyAccessible && port.externalTrafficAction == .drop { externalCount += 1 }
+            }
+        }
+        return (internalCount, externalCount)
+    }
+
+    /// The desired-state table of every served family (`/debug/model`).
+    func modelText() -> String {
+        IPFamily.allCases.compactMap { states[$0] }
+            .map { DesiredStateTable.render($0, nodeName: model.configuration.nodeName) }.joined(separator: "\n")
+    }
+
+    /// Local endpoints of every eTP=Local LoadBalancer Service with a health-check node port (for the
+    /// health-check servers): serving-terminating local endpoints count as none, as kube-proxy counts them.
+    func healthCheckServices() -> [HealthCheckService] {
+        var byPort: [UInt16: HealthCheckService] = [:]
+        for state in states.values {
+            for ports in state.services.values {
+                for port in ports {
+                    guard let healthPort = port.healthCheckNodePort else { continue }
+                    let ready = port.localEndpoints.filter { $0.isReady }.count
+                    var entry = byPort[healthPort] ?? HealthCheckService(service: port.name.service, port: healthPort, localEndpoints: 0)
+                    entry.localEndpoints = max(entry.localEndpoints, ready)
+                    byPort[healthPort] = entry
+                }
+            }
+        }
+        return byPort.values.sorted { $0.port < $1.port }
+    }
+
+    /// `2006-01-02T15:04:05Z` (with optional fraction), as Kubernetes writes times.
+    static func parseTime(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+}
