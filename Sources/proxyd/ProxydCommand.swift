@@ -88,6 +88,9 @@ struct ProxydCommand: AsyncParsableCommand {
         help: ArgumentHelp("Log verbosity: 0 (default), 2 for debug detail, 4 for trace.", valueName: "level"))
     var verbosity: Int = 0
 
+    @OptionGroup(title: "Daemon")
+    var daemon: DaemonOptions
+
     mutating func validate() throws {
         _ = try resolve()
     }
@@ -105,7 +108,8 @@ struct ProxydCommand: AsyncParsableCommand {
         } else if options.once {
             try await SyncOnce(options: options, logger: logger).run()
         } else {
-            throw ValidationError("proxyd runs with --once, --dry-run or --cleanup in this version")
+            let source = FileSource(path: options.objectsPath!, logger: Logger(label: "proxyd.files"))
+            try await Daemon(options: options, source: source, logger: logger).run()
         }
     }
 
@@ -153,8 +157,8 @@ struct ProxydCommand: AsyncParsableCommand {
         if cleanup && (once || dryRun) {
             throw ValidationError("--cleanup removes proxyd's rules and exits; use it without --once and --dry-run")
         }
-        if (once || dryRun) && objects == nil {
-            throw ValidationError("--once and --dry-run need objects to work on; give them with --objects PATH")
+        if !cleanup && objects == nil {
+            throw ValidationError("proxyd needs objects to work on; give them with --objects PATH")
         }
         let nodeName = (hostnameOverride?.trimmingWhitespace).flatMap { $0.isEmpty ? nil : $0.lowercased() }
             ?? LocalAddresses.hostName()
@@ -163,6 +167,7 @@ struct ProxydCommand: AsyncParsableCommand {
             masqueradeAll: masqueradeAll, serviceProxyName: serviceProxyName)
         return ResolvedOptions(
             mode: proxyMode, configuration: configuration, objectsPath: objects, once: once, dryRun: dryRun, cleanup: cleanup,
+            daemon: daemon,
             output: format, verbosity: verbosity)
     }
 
@@ -224,6 +229,7 @@ struct ResolvedOptions: Sendable {
     var once: Bool
     var dryRun: Bool
     var cleanup: Bool
+    var daemon: DaemonOptions
     var output: OutputFormat
     var verbosity: Int
 }

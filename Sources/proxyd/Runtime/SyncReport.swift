@@ -13,6 +13,8 @@ struct SyncReport: Sendable {
 
     var isFull: Bool
     var outcome: Outcome
+    /// The families served by this sync.
+    var families: [IPFamily]
     var startedAt: Date
     var duration: Duration
     /// Service ports and endpoints over all families (counts only: reports must not keep states alive, or the
@@ -31,6 +33,8 @@ struct SyncReport: Sendable {
     /// From each changed EndpointSlice's `last-change-trigger-time` to the end of this sync.
     var networkProgrammingLatencies: [(family: IPFamily, latency: Duration)]
     var warnings: [String]
+    /// The health-check node ports to serve after this sync.
+    var healthCheckServices: [HealthCheckService] = []
 
     var succeeded: Bool {
         if case .failed = outcome { return false }

@@ -36,8 +36,8 @@ actor SyncRunner {
     private var waiter: CheckedContinuation<Void, Never>?
 
     enum RunnerEvent: Sendable {
-        /// Changes arrived that the kernel does not have yet.
-        case queued(Date)
+        /// Changes arrived that the kernel does not have yet (with the changes pending so far).
+        case queued(Date, endpointChanges: Int, serviceChanges: Int)
         case synced(SyncReport)
         /// The node's Node object changed (deletion, taints): health reporting follows it.
         case node(Node?)
@@ -83,7 +83,7 @@ actor SyncRunner {
         }
         if !changed.isEmpty {
             if !changed.services.isEmpty || changed.nodes.contains(model.configuration.nodeName) {
-                await observe(.queued(Date()))
+                await observe(.queued(Date(), endpointChanges: pendingEndpointChanges, serviceChanges: pendingServiceChanges))
             }
             wake()
         }
@@ -144,7 +144,7 @@ actor SyncRunner {
 
         let ordered = families.compactMap { states[$0] }
         var report = SyncReport(
-            isFull: full, outcome: .unchanged, startedAt: startedAt, duration: .zero,
+            isFull: full, outcome: .unchanged, families: families, startedAt: startedAt, duration: .zero,
             servicePorts: ordered.reduce(0) { $0 + $1.servicePortCount },
             endpoints: ordered.reduce(0) { $0 + $1.endpointCount },
             noLocalEndpoints: Dictionary(uniqueKeysWithValues: ordered.map { state in
@@ -178,6 +178,7 @@ actor SyncRunner {
             report.outcome = .failed(message: error.message)
         }
         report.duration = clock.now - started
+        report.healthCheckServices = healthCheckServices()
         log(report)
         await observe(.synced(report))
         if !report.succeeded {
@@ -189,7 +190,7 @@ actor SyncRunner {
     private func log(_ report: SyncReport) {
         let metadata: Logger.Metadata = [
             "mode": "\(backend.mode)", "sync": "\(report.isFull ? "full" : "partial")",
-            "services": "\(report.servicePorts)", "endpoints": "\(report.endpoints)",
+            "servicePorts": "\(report.servicePorts)", "endpoints": "\(report.endpoints)",
             "duration": "\(String(format: "%.1fms", Double(report.duration.components.attoseconds) / 1e15 + Double(report.duration.components.seconds) * 1000))",
         ]
         switch report.outcome {

@@ -1,0 +1,88 @@
+import Backends
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import ServiceModel
+import UnixSignals
+import Watcher
+
+/// The long-running proxy a DaemonSet runs: the source, the sync runner and the HTTP servers as services of
+/// one group. SIGTERM and SIGINT stop it gracefully; proxyd's rules stay in the kernel (traffic keeps flowing
+/// through an upgrade) and the next start takes them over in one transaction.
+struct Daemon {
+    let options: ResolvedOptions
+    let source: any ObjectSource
+    let logger: Logger
+
+    func run() async throws {
+        let backend = try Backends.make(options.mode)
+        let metrics = ProxyMetrics.bootstrap(mode: backend.mode)
+        let daemon = options.daemon
+        let status = ProxyStatus(mode: backend.mode, healthTimeout: daemon.syncPeriod.duration * 2)
+        let healthChecks = HealthCheckNodePorts(status: status, logger: logger)
+        let logger = self.logger
+        let runner = SyncRunner(
+            backend: backend, configuration: options.configuration,
+            settings: .init(minSyncPeriod: daemon.minSyncPeriod.duration, syncPeriod: daemon.syncPeriod.duration),
+            localAddresses: { LocalAddresses.read() }, logger: logger
+        ) { event in
+            await status.observe(event)
+            switch event {
+            case .queued(let time, let endpointChanges, let serviceChanges):
+                metrics.queued(at: time)
+                metrics.pending(endpointChanges: endpointChanges, serviceChanges: serviceChanges)
+            case .synced(let report):
+                metrics.record(report)
+                if report.succeeded { await healthChecks.reconcile(report.healthCheckServices) }
+            case .node:
+                break
+            }
+        }
+        logger.info(
+            "starting",
+            metadata: [
+                "mode": "\(backend.mode)", "node": "\(options.configuration.nodeName)",
+                "healthz": "\(daemon.healthzBindAddress)", "metrics": "\(daemon.metricsBindAddress)",
+                "minSyncPeriod": "\(daemon.minSyncPeriod)", "syncPeriod": "\(daemon.syncPeriod)",
+            ])
+        var services: [any ServiceLifecycle.Service] = [
+            TaskService(name: "source") { [source] in
+                try await source.run { events in await runner.receive(events) }
+            },
+            TaskService(name: "sync runner") { await runner.run() },
+        ]
+        if let address = BindAddressValue(daemon.healthzBindAddress), address.port != 0 {
+            services.append(ProxyHTTPServers.application(address: address, name: "proxyd-healthz", logger: logger) {
+                ProxyHTTPServers.healthRoutes($0, status: status, metrics: metrics)
+            })
+        }
+        if let address = BindAddressValue(daemon.metricsBindAddress), address.port != 0 {
+            services.append(ProxyHTTPServers.application(address: address, name: "proxyd-metrics", logger: logger) {
+                ProxyHTTPServers.metricsRoutes($0, status: status, metrics: metrics, runner: runner)
+            })
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await healthChecks.stopAll()
+        logger.info("stopped; proxyd's rules stay in the kernel until the next start or --cleanup")
+    }
+}
+
+/// A long-running task as a lifecycle service: cancelled when the group shuts down gracefully.
+struct TaskService: ServiceLifecycle.Service {
+    let name: String
+    let body: @Sendable () async throws -> Void
+
+    init(name: String, _ body: @escaping @Sendable () async throws -> Void) {
+        self.name = name
+        self.body = body
+    }
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await body()
+        }
+    }
+}

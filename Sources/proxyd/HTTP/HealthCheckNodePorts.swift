@@ -1,0 +1,80 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceModel
+
+/// One HTTP server per externalTrafficPolicy Local LoadBalancer Service, on its `healthCheckNodePort`,
+/// answering as kube-proxy does: kube-proxy's JSON, header `X-Load-Balancing-Endpoint-Weight: N`, 200 when the
+/// node has N > 0 ready endpoints of the Service and the proxy is healthy, else 503. Servers open and close as
+/// Services come and go.
+actor HealthCheckNodePorts {
+    private let status: ProxyStatus
+    private let logger: Logger
+    private var servers: [UInt16: Task<Void, Never>] = [:]
+    private var services: [UInt16: HealthCheckService] = [:]
+
+    init(status: ProxyStatus, logger: Logger) {
+        self.status = status
+        self.logger = logger
+    }
+
+    static let weightHeader = HTTPField.Name("X-Load-Balancing-Endpoint-Weight")!
+
+    /// Brings the set of servers to `wanted`: opens new ports, closes ports no Service uses any more, and
+    /// updates the endpoint counts the others report.
+    func reconcile(_ wanted: [HealthCheckService]) {
+        let wantedByPort = Dictionary(wanted.map { ($0.port, $0) }, uniquingKeysWith: { first, _ in first })
+        for (port, task) in servers where wantedByPort[port] == nil {
+            task.cancel()
+            servers[port] = nil
+            logger.info("closed health-check node port", metadata: ["port": "\(port)"])
+        }
+        services = wantedByPort
+        for port in wantedByPort.keys.sorted() where servers[port] == nil {
+            servers[port] = start(port)
+            logger.info("opened health-check node port", metadata: ["port": "\(port)", "service": "\(wantedByPort[port]!.service)"])
+        }
+    }
+
+    func service(on port: UInt16) -> HealthCheckService? { services[port] }
+
+    /// Stops every server.
+    func stopAll() {
+        for task in servers.values { task.cancel() }
+        servers = [:]
+    }
+
+    private func start(_ port: UInt16) -> Task<Void, Never> {
+        let router = Router()
+        // Load balancers probe any path (kube-proxy answers them all).
+        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { [weak self] _, _ in
+            guard let self, let service = await self.service(on: port) else {
+                return Response(status: .serviceUnavailable)
+            }
+            let healthy = await self.status.health().healthy
+            let count = service.localEndpoints
+            let body = HealthResponses.serviceHealth(service.service, localEndpoints: count, proxyHealthy: healthy)
+            var headers: HTTPFields = [.contentType: "application/json"]
+            headers[HealthCheckNodePorts.weightHeader] = String(count)
+            return Response(
+                status: count > 0 && healthy ? .ok : .serviceUnavailable, headers: headers,
+                body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.get("/", use: handler)
+        router.get("**", use: handler)
+        var quiet = logger
+        quiet.logLevel = .warning
+        let app = Application(router: router, configuration: .init(address: .hostname("::", port: Int(port))), logger: quiet)
+        let logger = self.logger
+        return Task {
+            do {
+                try await app.run()
+            } catch {
+                if !Task.isCancelled {
+                    logger.error("health-check node port \(port) failed: \(error)")
+                }
+            }
+        }
+    }
+}

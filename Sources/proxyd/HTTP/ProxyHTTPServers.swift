@@ -1,0 +1,94 @@
+import Backends
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceModel
+
+/// The two fixed HTTP servers kube-proxy has: health on `--healthz-bind-address` and metrics on
+/// `--metrics-bind-address`. Read-only.
+enum ProxyHTTPServers {
+    /// `/healthz` and `/livez` with kube-proxy's JSON and status codes.
+    static func healthRoutes(_ router: Router<BasicRequestContext>, status: ProxyStatus, metrics: ProxyMetrics) {
+        router.get("healthz") { _, _ -> Response in
+            let health = await status.health()
+            let ok = health.healthy && health.nodeEligible
+            metrics.healthz(code: ok ? 200 : 503)
+            return json(HealthResponses.proxyHealth(health, families: await status.families), ok: ok)
+        }
+        router.get("livez") { _, _ -> Response in
+            let health = await status.health()
+            metrics.livez(code: health.healthy ? 200 : 503)
+            return json(HealthResponses.proxyHealth(health, families: await status.families), ok: health.healthy)
+        }
+    }
+
+    /// `/metrics`, `/healthz`, `/proxyMode`, and the audit endpoints `/debug/rules` and `/debug/model`.
+    static func metricsRoutes(_ router: Router<BasicRequestContext>, status: ProxyStatus, metrics: ProxyMetrics, runner: SyncRunner) {
+        router.get("metrics") { _, _ -> Response in
+            text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.get("healthz") { _, _ -> Response in
+            let health = await status.health()
+            let ok = health.healthy && health.nodeEligible
+            return json(HealthResponses.proxyHealth(health, families: await status.families), ok: ok)
+        }
+        router.get("proxyMode") { _, _ -> Response in text(status.mode) }
+        router.get("debug/rules") { _, _ -> Response in
+            var body = ""
+            if let applied = await status.lastApplied {
+                body += "# last applied transaction (\(applied.isFull ? "full" : "partial")) at \(HealthResponses.timestamp(applied.at))\n"
+                body += applied.transaction
+            } else {
+                body += "# no transaction applied yet\n"
+            }
+            if let failure = await status.lastFailure {
+                body += "\n# last refused transaction at \(HealthResponses.timestamp(failure.at))\n"
+                body += failure.error.split(separator: "\n").map { "# \($0)" }.joined(separator: "\n") + "\n"
+                body += failure.transaction
+            }
+            return text(body)
+        }
+        router.get("debug/model") { _, _ -> Response in text(await runner.modelText()) }
+    }
+
+    static func json(_ body: String, ok: Bool) -> Response {
+        Response(
+            status: ok ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func text(_ body: String, contentType: String = "text/plain; charset=utf-8") -> Response {
+        Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// An application serving `routes` on `address` (`HOST:PORT`).
+    static func application(address: BindAddressValue, name: String, logger: Logger, routes: (Router<BasicRequestContext>) -> Void) -> some ApplicationProtocol {
+        let router = Router()
+        routes(router)
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .warning)
+        return Application(
+            router: router, configuration: .init(address: .hostname(address.host, port: address.port), serverName: name),
+            logger: quiet)
+    }
+}
+
+/// A validated `HOST:PORT` bind address (`0.0.0.0:10256`, `[::]:10256`, `127.0.0.1:10249`).
+struct BindAddressValue: Sendable, Hashable, CustomStringConvertible {
+    var host: String
+    var port: Int
+
+    init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            return nil
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard host.isEmpty || IPAddress(host) != nil else { return nil }
+        self.host = host.isEmpty ? "0.0.0.0" : host
+        self.port = port
+    }
+
+    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}

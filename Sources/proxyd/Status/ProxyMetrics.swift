@@ -1,0 +1,93 @@
+import Foundation
+import Metrics
+import Prometheus
+import ServiceModel
+
+/// kube-proxy's metrics, with its names and labels, recorded from sync reports and HTTP requests.
+///
+/// Backed by swift-metrics with a Prometheus registry that `/metrics` renders.
+struct ProxyMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let mode: String
+
+    /// kube-proxy's sync histogram buckets: 1 ms × 2^0…14.
+    static let syncBuckets: [Duration] = (0...14).map { .milliseconds(1 << $0) }
+    /// kube-proxy's network programming buckets: 0.25 s … 5 min.
+    static let programmingBuckets: [Duration] = [0.25, 0.5]
+        .map { Duration.milliseconds(Int64($0 * 1000)) }
+        + (1...59).map { Duration.seconds($0) } + stride(from: 60, through: 115, by: 5).map { Duration.seconds($0) }
+        + stride(from: 120, through: 300, by: 30).map { Duration.seconds($0) }
+
+    /// Bootstraps swift-metrics with a Prometheus factory configured with kube-proxy's buckets.
+    static func bootstrap(mode: String) -> ProxyMetrics {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = [
+            "kubeproxy_sync_proxy_rules_duration_seconds": syncBuckets,
+            "kubeproxy_sync_full_proxy_rules_duration_seconds": syncBuckets,
+            "kubeproxy_sync_partial_proxy_rules_duration_seconds": syncBuckets,
+            "kubeproxy_network_programming_duration_seconds": programmingBuckets,
+            "kubeproxy_conntrack_reconciler_sync_duration_seconds": syncBuckets,
+        ]
+        MetricsSystem.bootstrap(factory)
+        return ProxyMetrics(registry: registry, mode: mode)
+    }
+
+    func queued(at time: Date) {
+        Gauge(label: "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds").record(time.timeIntervalSince1970)
+    }
+
+    func record(_ report: SyncReport) {
+        for family in report.families {
+            let labels = [("ip_family", family.rawValue)]
+            Timer(label: "kubeproxy_sync_proxy_rules_duration_seconds", dimensions: labels).recordNanoseconds(report.duration.nanoseconds)
+            let kind = report.isFull ? "kubeproxy_sync_full_proxy_rules_duration_seconds" : "kubeproxy_sync_partial_proxy_rules_duration_seconds"
+            Timer(label: kind, dimensions: labels).recordNanoseconds(report.duration.nanoseconds)
+            if let counts = report.noLocalEndpoints[family] {
+                Gauge(label: "kubeproxy_sync_proxy_rules_no_local_endpoints_total", dimensions: labels + [("traffic_policy", "internal")]).record(counts.internal)
+                Gauge(label: "kubeproxy_sync_proxy_rules_no_local_endpoints_total", dimensions: labels + [("traffic_policy", "external")]).record(counts.external)
+            }
+        }
+        guard report.succeeded else {
+            if mode == "nftables" { Counter(label: "kubeproxy_sync_proxy_rules_nftables_sync_failures_total").increment() }
+            return
+        }
+        Gauge(label: "kubeproxy_sync_proxy_rules_last_timestamp_seconds").record(Date().timeIntervalSince1970)
+        Counter(label: "kubeproxy_sync_proxy_rules_endpoint_changes_total").increment(by: report.endpointChanges)
+        Counter(label: "kubeproxy_sync_proxy_rules_service_changes_total").increment(by: report.serviceChanges)
+        Gauge(label: "kubeproxy_sync_proxy_rules_endpoint_changes_pending").record(0)
+        Gauge(label: "kubeproxy_sync_proxy_rules_service_changes_pending").record(0)
+        for (family, latency) in report.networkProgrammingLatencies {
+            Timer(label: "kubeproxy_network_programming_duration_seconds", dimensions: [("ip_family", family.rawValue)])
+                .recordNanoseconds(latency.nanoseconds)
+        }
+    }
+
+    func pending(endpointChanges: Int, serviceChanges: Int) {
+        Gauge(label: "kubeproxy_sync_proxy_rules_endpoint_changes_pending").record(endpointChanges)
+        Gauge(label: "kubeproxy_sync_proxy_rules_service_changes_pending").record(serviceChanges)
+    }
+
+    func conntrackReconciled(deleted: Int, duration: Duration) {
+        Counter(label: "kubeproxy_conntrack_reconciler_deleted_entries_total").increment(by: deleted)
+        Timer(label: "kubeproxy_conntrack_reconciler_sync_duration_seconds").recordNanoseconds(duration.nanoseconds)
+    }
+
+    func healthz(code: Int) {
+        Counter(label: "kubeproxy_proxy_healthz_total", dimensions: [("code", String(code))]).increment()
+    }
+
+    func livez(code: Int) {
+        Counter(label: "kubeproxy_proxy_livez_total", dimensions: [("code", String(code))]).increment()
+    }
+
+    /// The Prometheus text exposition of everything recorded.
+    func exposition() -> String { registry.emitToString() }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
