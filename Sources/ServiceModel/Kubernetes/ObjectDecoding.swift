@@ -64,8 +64,15 @@ public enum ObjectDecoding {
         return document
     }
 
-    /// Decodes a JSON document (object or list).
+    /// Decodes a JSON document (object or list): the fast path, or `Codable` when the document holds
+    /// anything the fast path does not expect (then with precise error messages).
     public static func decodeJSON(_ data: Data) -> DecodedDocument {
+        if let document = FastObjectDecoding.decodeDocument(data) { return document }
+        return decodeJSONWithCodable(data)
+    }
+
+    /// The `Codable` path of `decodeJSON` (the reference the fast path must agree with).
+    public static func decodeJSONWithCodable(_ data: Data) -> DecodedDocument {
         do {
             let root = try JSONDecoder().decode(KubernetesDocument.self, from: data)
             return root.document
@@ -78,6 +85,7 @@ public enum ObjectDecoding {
 
     /// Decodes one object of a known kind from JSON, as the API server's watch events carry them.
     public static func decodeObject(_ kind: ObjectKind, fromJSON data: Data) throws(ObjectDecodingIssue) -> KubernetesObject {
+        if let object = FastObjectDecoding.decodeObject(kind, data) { return object }
         do {
             let decoder = JSONDecoder()
             switch kind {
