@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backends
 import Foundation
 import Logging
 import ServiceModel
@@ -232,4 +233,10 @@ struct ResolvedOptions: Sendable {
     var daemon: DaemonOptions
     var output: OutputFormat
     var verbosity: Int
+    /// The API server, when objects do not come from --objects files.
+    var clientConnection = ClientConnectionSettings()
+    /// Node tuning for connection tracking (applied at start and by --init-only).
+    var conntrack = ConntrackTuning.kubeProxyDefaults
+    /// --init-only: apply node tuning and exit.
+    var initOnly = false
 }
