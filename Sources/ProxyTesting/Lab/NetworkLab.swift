@@ -93,9 +93,16 @@ public final class NetworkLab: Sendable {
     public static func create(_ spec: LabSpec = LabSpec()) async throws -> NetworkLab {
         try spec.validate()
         _ = try SystemTool.ip.path()
-        await reapOrphans()
-        let lease = try LabLease.acquire()
-        let lab = NetworkLab(topology: LabTopology(labID: lease.labID, spec: spec), lease: lease)
+        await LabAdmission.shared.enter()
+        let lab: NetworkLab
+        do {
+            await reapOrphans()
+            let lease = try LabLease.acquire()
+            lab = NetworkLab(topology: LabTopology(labID: lease.labID, spec: spec), lease: lease)
+        } catch {
+            await LabAdmission.shared.leave()
+            throw error
+        }
         do {
             try await lab.build()
         } catch {
@@ -116,8 +123,9 @@ public final class NetworkLab: Sendable {
         try await waitUntilReady(plan, ip: ip)
     }
 
-    /// How long a new lab's links may take to become ready (normally a few milliseconds).
-    static let readinessDeadline: Duration = .seconds(5)
+    /// How long a new lab's links may take to become ready (normally a few milliseconds; seconds when the machine
+    /// is busy building). A deadline for a broken setup, not a synchronization.
+    static let readinessDeadline: Duration = .seconds(30)
 
     /// Waits until every namespace's links pass ``LabReadiness``, so a test's first packet is not lost.
     private func waitUntilReady(_ plan: LabSetupPlan, ip: String) async throws {
@@ -195,6 +203,16 @@ public final class NetworkLab: Sendable {
             return state.processes
         }
         guard let processes else { return }
+        do {
+            try await tearDown(processes)
+        } catch {
+            await LabAdmission.shared.leave()
+            throw error
+        }
+        await LabAdmission.shared.leave()
+    }
+
+    private func tearDown(_ processes: [LabProcess]) async throws {
         await withTaskGroup(of: Void.self) { group in
             for process in processes { group.addTask { await process.stop() } }
         }
