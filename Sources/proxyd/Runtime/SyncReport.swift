@@ -17,6 +17,8 @@ struct SyncReport: Sendable {
     var families: [IPFamily]
     var startedAt: Date
     var duration: Duration
+    /// Services with at least one port served on this node, over all families.
+    var services: Int
     /// Service ports and endpoints over all families (counts only: reports must not keep states alive, or the
     /// runner's in-place updates would copy them).
     var servicePorts: Int
