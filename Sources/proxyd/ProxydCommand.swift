@@ -19,8 +19,8 @@ struct ProxydCommand: AsyncParsableCommand {
             Show what would be programmed for a set of manifests, without root and without touching anything:
               proxyd --objects examples/ --hostname-override node-a --cluster-cidr 10.244.0.0/16 --dry-run
 
-            With --config FILE, the KubeProxyConfiguration in FILE is the configuration, as in kube-proxy: flags that
-            set one of its fields are ignored (with a warning), except --hostname-override and -v. See
+            With --config FILE, the KubeProxyConfiguration in FILE is the configuration, as in kube-proxy: flags \
+            that set one of its fields are ignored (with a warning), except --hostname-override and -v. See \
             docs/configuration.md.
             """
     )
@@ -111,7 +111,7 @@ struct ProxydCommand: AsyncParsableCommand {
     var output: OutputFormat?
 
     @Option(
-        name: [.customLong("v"), .customLong("v", withSingleDash: true)],
+        name: [.customLong("v"), .customShort("v")],
         help: ArgumentHelp("Log verbosity: 0 (default), 2 for debug detail, 4 for trace.", valueName: "level"))
     var verbosity: Int?
 
@@ -183,6 +183,14 @@ struct ProxydCommand: AsyncParsableCommand {
         return options
     }
 
+    /// kube-proxy's command-line forms that ArgumentParser does not take as they are: `--flag=true|false` for
+    /// boolean flags, and klog's `-v=2` (a short option takes no `=`; `--v=2` is the same option).
+    static func normalizeArguments(_ arguments: [String]) -> [String] {
+        normalizeBooleanFlags(
+            arguments, flags: ["masquerade-all", "once", "dry-run", "cleanup", "init-only"] + ConntrackOptions.booleanFlags
+        ).map { $0.hasPrefix("-v=") ? "-" + $0 : $0 }
+    }
+
     /// kube-proxy's boolean flags accept `--flag=true` and `--flag=false`; ArgumentParser flags take no value.
     /// Rewrites those forms before parsing so that kube-proxy command lines work unchanged.
     static func normalizeBooleanFlags(_ arguments: [String], flags: [String]) -> [String] {
@@ -199,9 +207,7 @@ struct ProxydCommand: AsyncParsableCommand {
     }
 
     static func main() async {
-        let arguments = normalizeBooleanFlags(
-            Array(CommandLine.arguments.dropFirst()),
-            flags: ["masquerade-all", "once", "dry-run", "cleanup", "init-only"] + ConntrackOptions.booleanFlags)
+        let arguments = normalizeArguments(Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {

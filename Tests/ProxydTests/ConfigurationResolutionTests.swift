@@ -36,11 +36,12 @@ struct ConfigurationResolutionTests {
             tcpBeLiberal: true, udpTimeout: .seconds(30), udpStreamTimeout: .seconds(120)))
     }
 
-    @Test func kubeProxysTrueFalseFormOfTheNewBooleanFlags() throws {
-        let arguments = ProxydCommand.normalizeBooleanFlags(
-            ["--conntrack-tcp-be-liberal=true", "--init-only=false"],
-            flags: ["init-only"] + ConntrackOptions.booleanFlags)
-        #expect(arguments == ["--conntrack-tcp-be-liberal"])
+    @Test func kubeProxysCommandLineFormsAreTaken() throws {
+        let arguments = ProxydCommand.normalizeArguments(
+            ["--conntrack-tcp-be-liberal=true", "--init-only=false", "-v=3", "--objects", "x"])
+        #expect(arguments == ["--conntrack-tcp-be-liberal", "--v=3", "--objects", "x"])
+        #expect(try Self.resolve(arguments).verbosity == 3)
+        #expect(try Self.resolve(["-v", "2", "--objects", "x"]).verbosity == 2)
     }
 
     @Test func initOnlyAndWriteConfigToNeedNoObjects() throws {
@@ -158,7 +159,7 @@ struct ConfigurationResolutionTests {
     }
 
     @Test func ignoredSettingsAreListedWithTheirReason() throws {
-        let text = Self.header + "featureGates: {A: true}\noomScoreAdj: -999\nbindAddress: 192.168.0.2\n"
+        let text = Self.header + "featureGates: {A: true}\noomScoreAdj: -500\nbindAddress: 192.168.0.2\n"
         let options = try Self.withFile(text) { try Self.resolve(["--config", $0, "--objects", "x"]) }
         #expect(options.ignoredSettings == [
             "featureGates A (proxyd has no feature gates)",
@@ -204,6 +205,7 @@ struct ConfigurationResolutionTests {
     @Test func defaultsAreAFixedPoint() throws {
         let once = KubeProxyConfiguration().withDefaults()
         #expect(once.withDefaults() == once)
+        #expect(once.ignoredSettings().isEmpty, "a written default configuration warns about nothing")
         #expect(once.mode == "nftables" && once.nodePortAddresses == ["primary"])
         #expect(KubeProxyConfiguration(mode: "iptables").withDefaults().nodePortAddresses == [])
         #expect(KubeProxyConfiguration(bindAddress: "::").withDefaults().metricsBindAddress == "[::1]:10249")
