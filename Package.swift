@@ -81,7 +81,7 @@ let package = Package(
             name: "ProxyTesting",
             dependencies: [
                 "ServiceModel", "Watcher", .product(name: "Logging", package: "swift-log"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: upcoming
         ),
@@ -109,7 +109,7 @@ let package = Package(
             dependencies: [
                 "proxyd", "ProxyTesting", "ServiceModel", "Backends",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: upcoming
         ),

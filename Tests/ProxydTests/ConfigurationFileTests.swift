@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+import Yams
 
 @testable import proxyd
 
@@ -301,6 +303,26 @@ struct ConfigurationFileTests {
         let file = try ConfigurationFile.parse(Self.everyField, file: "config.yaml")
         #expect(file.lines["clusterCIDR"] == 59)
         #expect(file.lines["conntrack.maxPerCore"] == 63)
+    }
+
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test func theDocumentedExampleIsValidAndAtTheDefaultsButForItsClusterCIDR() throws {
+        let file = try ConfigurationFile.read(path: Self.packageRoot.appendingPathComponent("docs/kube-proxy-config.yaml").path)
+        #expect(file.configuration.withDefaults() == KubeProxyConfiguration().withDefaults().with {
+            $0.clusterCIDR = "10.244.0.0/16,fd00:10:244::/56"
+        })
+        #expect(file.configuration.ignoredSettings().isEmpty)
+    }
+
+    @Test func theConfigMapManifestHoldsAValidConfiguration() throws {
+        let manifest = try String(contentsOf: Self.packageRoot.appendingPathComponent("manifests/configmap.yaml"), encoding: .utf8)
+        let text = try #require(try Yams.compose(yaml: manifest)?["data"]?["config.conf"]?.string)
+        let file = try ConfigurationFile.parse(text, file: "manifests/configmap.yaml")
+        let options = try ResolvedOptions(effective: file.configuration.withDefaults(), origin: .flags, hostName: { "node" })
+        #expect(options.mode == .nftables)
+        #expect(file.configuration.ignoredSettings().isEmpty)
     }
 
     static func error(_ text: String) -> ConfigurationError? {

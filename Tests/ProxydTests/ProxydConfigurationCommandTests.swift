@@ -96,7 +96,7 @@ struct ProxydConfigurationCommandTests {
         let result = try await Subprocess.run(
             .path(FilePath(try LabBinaries.path(of: "proxyd"))), arguments: Arguments(arguments),
             output: .string(limit: 16 << 20), error: .string(limit: 16 << 20))
-        return Result(status: result.terminationStatus, stdout: result.standardOutput ?? "", stderr: result.standardError ?? "")
+        return Result(status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)
     }
 
     static func withDirectory(_ body: (String) async throws -> Void) async throws {
