@@ -52,6 +52,7 @@ let package = Package(
                 "ServiceModel", "Watcher", "Backends",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -80,7 +81,7 @@ let package = Package(
             name: "ProxyTesting",
             dependencies: [
                 "ServiceModel", "Watcher", .product(name: "Logging", package: "swift-log"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: upcoming
         ),
@@ -99,6 +100,17 @@ let package = Package(
         .testTarget(
             name: "LabTests",
             dependencies: ["ProxyTesting", "ServiceModel", "proxyd-lab"],
+            swiftSettings: upcoming
+        ),
+        // proxyd's own logic (configuration file, flags): unit tests through `@testable import proxyd`, and the
+        // built binary run as an operator would.
+        .testTarget(
+            name: "ProxydTests",
+            dependencies: [
+                "proxyd", "ProxyTesting", "ServiceModel", "Backends",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: upcoming
         ),
         // Kernel tests: real rules in real network namespaces (root), through proxyd's real driver and binary.

@@ -1,35 +1,55 @@
 import ArgumentParser
 
-/// Flags of the long-running daemon (kube-proxy's names).
+/// Flags of the long-running daemon (kube-proxy's names). Optional: nil means not given, so that the value
+/// comes from the defaults (or, with --config, from the file); ``DaemonSettings`` holds the resolved values.
 struct DaemonOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Where /healthz and /livez answer (kube-proxy's JSON).", valueName: "host:port"))
-    var healthzBindAddress: String = "0.0.0.0:10256"
+    @Option(help: ArgumentHelp(
+        "Where /healthz and /livez answer (kube-proxy's JSON). Default: 0.0.0.0:10256; port 0 turns it off.",
+        valueName: "host:port"))
+    var healthzBindAddress: String?
 
-    @Option(help: ArgumentHelp("Where /metrics, /healthz, /proxyMode, /debug/rules and /debug/model answer.", valueName: "host:port"))
-    var metricsBindAddress: String = "127.0.0.1:10249"
+    @Option(help: ArgumentHelp(
+        "Where /metrics, /healthz, /proxyMode, /debug/rules and /debug/model answer. Default: 127.0.0.1:10249; port 0 turns it off.",
+        valueName: "host:port"))
+    var metricsBindAddress: String?
 
     @Option(
         name: [.customLong("iptables-min-sync-period"), .customLong("min-sync-period")],
-        help: ArgumentHelp("Coalesce changes: at most one sync per this period (Go duration).", valueName: "duration"))
-    var minSyncPeriod: GoDuration = GoDuration(.seconds(1))
+        help: ArgumentHelp(
+            "Coalesce changes: at most one sync per this period (Go duration). Default: 1s; 0 means the default, as in kube-proxy's file.",
+            valueName: "duration"))
+    var minSyncPeriod: GoDuration?
 
     @Option(
         name: [.customLong("iptables-sync-period"), .customLong("sync-period")],
-        help: ArgumentHelp("Full resync at least this often (Go duration); /healthz fails after 2× this without a sync.", valueName: "duration"))
-    var syncPeriod: GoDuration = GoDuration(.seconds(30))
+        help: ArgumentHelp(
+            "Full resync at least this often (Go duration); /healthz fails after 2× this without a sync. Default: 30s.",
+            valueName: "duration"))
+    var syncPeriod: GoDuration?
 
-    func validate() throws {
-        if BindAddressValue(healthzBindAddress) == nil {
-            throw ValidationError("--healthz-bind-address \"\(healthzBindAddress)\" is not HOST:PORT; write e.g. 0.0.0.0:10256 (port 0 turns it off)")
+    /// Writes the given flags into `configuration`; the sync periods go to the section of `mode`, as
+    /// kube-proxy's flags do.
+    func apply(to configuration: inout KubeProxyConfiguration, mode: ProxyMode) {
+        configuration.healthzBindAddress = healthzBindAddress
+        configuration.metricsBindAddress = metricsBindAddress
+        switch mode {
+        case .nftables:
+            configuration.nftables.syncPeriod = syncPeriod
+            configuration.nftables.minSyncPeriod = minSyncPeriod
+        case .iptables:
+            configuration.iptables.syncPeriod = syncPeriod
+            configuration.iptables.minSyncPeriod = minSyncPeriod
+        case .ipvs:
+            configuration.ipvs.syncPeriod = syncPeriod
+            configuration.ipvs.minSyncPeriod = minSyncPeriod
         }
-        if BindAddressValue(metricsBindAddress) == nil {
-            throw ValidationError("--metrics-bind-address \"\(metricsBindAddress)\" is not HOST:PORT; write e.g. 127.0.0.1:10249 (port 0 turns it off)")
-        }
-        if minSyncPeriod.duration < .zero || syncPeriod.duration <= .zero {
-            throw ValidationError("sync periods must be positive, e.g. --iptables-sync-period=30s --iptables-min-sync-period=1s")
-        }
-        if minSyncPeriod.duration > syncPeriod.duration {
-            throw ValidationError("--iptables-min-sync-period (\(minSyncPeriod)) must not exceed --iptables-sync-period (\(syncPeriod))")
-        }
+    }
+
+    /// The flags given on the command line.
+    var givenFlags: [String] {
+        [
+            healthzBindAddress.map { _ in "--healthz-bind-address" }, metricsBindAddress.map { _ in "--metrics-bind-address" },
+            minSyncPeriod.map { _ in "--iptables-min-sync-period" }, syncPeriod.map { _ in "--iptables-sync-period" },
+        ].compactMap { $0 }
     }
 }

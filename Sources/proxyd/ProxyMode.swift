@@ -11,12 +11,6 @@ enum ProxyMode: String, CaseIterable, Sendable, ExpressibleByArgument {
     }
 
     static var allValueStrings: [String] { allCases.map(\.rawValue) }
-
-    /// Where NodePorts are served when `--nodeport-addresses` is not given: kube-proxy's nftables mode uses the
-    /// node's primary IPs; iptables and IPVS every local address.
-    var defaultNodePortAddresses: [NodePortAddressSelectorArgument] {
-        self == .nftables ? [.primary] : []
-    }
 }
 
 /// What `--dry-run` prints (`--output`).
@@ -25,10 +19,4 @@ enum OutputFormat: String, CaseIterable, Sendable, ExpressibleByArgument {
     case model
     /// The nftables transaction proxyd would apply.
     case nft
-}
-
-/// One entry of `--nodeport-addresses`, as typed.
-enum NodePortAddressSelectorArgument: Sendable, Hashable {
-    case primary
-    case cidr(String)
 }

@@ -18,13 +18,26 @@ struct ProxydCommand: AsyncParsableCommand {
 
             Show what would be programmed for a set of manifests, without root and without touching anything:
               proxyd --objects examples/ --hostname-override node-a --cluster-cidr 10.244.0.0/16 --dry-run
+
+            With --config FILE, the KubeProxyConfiguration in FILE is the configuration, as in kube-proxy: flags \
+            that set one of its fields are ignored (with a warning), except --hostname-override and -v. See \
+            docs/configuration.md.
             """
     )
 
+    @Option(help: ArgumentHelp(
+        "Read the configuration from this KubeProxyConfiguration file (kubeproxy.config.k8s.io/v1alpha1, YAML or JSON); flags that set its fields are then ignored, except --hostname-override and -v.",
+        valueName: "path"))
+    var config: String?
+
+    @Option(help: ArgumentHelp(
+        "Write the effective configuration (defaults filled in) to this file as YAML and exit.", valueName: "path"))
+    var writeConfigTo: String?
+
     @Option(
         name: [.customLong("proxy-mode"), .customLong("mode")],
-        help: ArgumentHelp("Backend that programs the kernel: nftables, iptables or ipvs.", valueName: "mode"))
-    var proxyMode: ProxyMode = .nftables
+        help: ArgumentHelp("Backend that programs the kernel: nftables (default), iptables or ipvs.", valueName: "mode"))
+    var proxyMode: ProxyMode?
 
     @Option(help: ArgumentHelp(
         "Name of this node: decides which endpoints are local and which Node object is read (default: the host name).",
@@ -41,7 +54,7 @@ struct ProxydCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(
         "How traffic from local pods is recognised: ClusterCIDR (source in --cluster-cidr), NodeCIDR (source in the Node's podCIDRs), BridgeInterface (arrives on --pod-bridge-interface) or InterfaceNamePrefix (arrives on an interface named --pod-interface-name-prefix*).",
         valueName: "mode"))
-    var detectLocalMode: String = "ClusterCIDR"
+    var detectLocalMode: String?
 
     @Option(help: ArgumentHelp("The pod bridge, for --detect-local-mode=BridgeInterface.", valueName: "interface"))
     var podBridgeInterface: String?
@@ -59,6 +72,16 @@ struct ProxydCommand: AsyncParsableCommand {
 
     @Flag(help: "Masquerade (SNAT) all traffic sent to Services, not only traffic from outside the pod network.")
     var masqueradeAll = false
+
+    @Option(help: ArgumentHelp(
+        "The packet-mark bit that flags traffic to masquerade, in iptables and ipvs mode (0-31; default 14). The nftables backend always uses bit 14.",
+        valueName: "bit"))
+    var iptablesMasqueradeBit: Int?
+
+    @Option(help: ArgumentHelp(
+        "Accepted for kube-proxy compatibility and ignored: proxyd takes the node's primary IPs from its Node object.",
+        valueName: "ip"))
+    var bindAddress: String?
 
     @Option(help: ArgumentHelp(
         "Also serve Services labelled service.kubernetes.io/service-proxy-name=<name>. Services labelled with any other name are left to their proxy.",
@@ -79,18 +102,24 @@ struct ProxydCommand: AsyncParsableCommand {
     @Flag(help: "Remove everything proxyd may have installed (its nftables tables) and exit 0, also when nothing was there.")
     var cleanup = false
 
+    @Flag(help: "Tune the node (connection tracking) as the configuration says, which needs full root, and exit.")
+    var initOnly = false
+
     @Option(help: ArgumentHelp(
         "What --dry-run prints: model (the desired-state table) or nft (the nftables transaction; nftables mode).",
         valueName: "format"))
     var output: OutputFormat?
 
     @Option(
-        name: [.customLong("v"), .customLong("v", withSingleDash: true)],
+        name: [.customLong("v"), .customShort("v")],
         help: ArgumentHelp("Log verbosity: 0 (default), 2 for debug detail, 4 for trace.", valueName: "level"))
-    var verbosity: Int = 0
+    var verbosity: Int?
 
     @OptionGroup(title: "Daemon")
     var daemon: DaemonOptions
+
+    @OptionGroup(title: "Connection tracking")
+    var conntrack: ConntrackOptions
 
     mutating func validate() throws {
         _ = try resolve()
@@ -102,8 +131,16 @@ struct ProxydCommand: AsyncParsableCommand {
             StderrLogHandler(logLevel: StderrLogHandler.level(forVerbosity: options.verbosity), label: label)
         }
         let logger = Logger(label: "proxyd")
+        if let path = options.writeConfigTo {
+            try Self.writeConfiguration(options, to: path, logger: logger)
+            return
+        }
+        Self.logConfiguration(options, logger: logger)
         if options.cleanup {
             try await Cleanup(options: options, logger: logger).run()
+        } else if options.initOnly {
+            logger.error("--init-only: node tuning is not part of this build yet")
+            throw ExitCode(1)
         } else if options.dryRun {
             try DryRun(options: options, logger: logger).run()
         } else if options.once {
@@ -114,43 +151,12 @@ struct ProxydCommand: AsyncParsableCommand {
         }
     }
 
-    /// Every flag checked and turned into values; errors say what to type instead.
+    /// Every flag (and the --config file) checked and turned into values; errors say what to type instead.
     func resolve() throws -> ResolvedOptions {
-        let clusterCIDRs = try Self.parseCIDRList(clusterCIDR ?? "", flag: "--cluster-cidr", example: "10.244.0.0/16,fd00:10:244::/56")
-        if Dictionary(grouping: clusterCIDRs, by: \.family).values.contains(where: { $0.count > 1 }) {
-            throw ValidationError("--cluster-cidr takes at most one prefix per IP family, e.g. 10.244.0.0/16,fd00:10:244::/56")
-        }
-        let detectLocal: DetectLocalMode
-        switch detectLocalMode.lowercased() {
-        case "clustercidr", "":
-            detectLocal = .clusterCIDR
-        case "nodecidr":
-            detectLocal = .nodeCIDR
-        case "bridgeinterface":
-            guard let name = podBridgeInterface, !name.isEmpty else {
-                throw ValidationError("--detect-local-mode=BridgeInterface needs --pod-bridge-interface, e.g. --pod-bridge-interface=cni0")
-            }
-            detectLocal = .bridgeInterface(name)
-        case "interfacenameprefix":
-            guard let prefix = podInterfaceNamePrefix, !prefix.isEmpty else {
-                throw ValidationError("--detect-local-mode=InterfaceNamePrefix needs --pod-interface-name-prefix, e.g. --pod-interface-name-prefix=veth")
-            }
-            detectLocal = .interfaceNamePrefix(prefix)
-        default:
-            throw ValidationError("--detect-local-mode \"\(detectLocalMode)\" is not a mode; use ClusterCIDR, NodeCIDR, BridgeInterface or InterfaceNamePrefix")
-        }
-        let selectors = try nodePortAddresses.map(Self.parseNodePortAddresses) ?? proxyMode.defaultNodePortAddresses.map {
-            switch $0 {
-            case .primary: NodePortAddressSelector.primary
-            case .cidr(let text): NodePortAddressSelector.cidr(CIDR(text)!)
-            }
-        }
-        let format = output ?? (proxyMode == .nftables ? .nft : .model)
-        if format == .nft, proxyMode != .nftables {
+        var options = try resolveConfiguration()
+        let format = output ?? options.output
+        if format == .nft, options.mode != .nftables {
             throw ValidationError("--output=nft shows nftables rules; use it with --proxy-mode=nftables, or use --output=model")
-        }
-        guard (0...10).contains(verbosity) else {
-            throw ValidationError("--v \(verbosity) is out of range; use 0 to 10")
         }
         if once && dryRun {
             throw ValidationError("--once applies rules and --dry-run only shows them; pick one")
@@ -158,37 +164,31 @@ struct ProxydCommand: AsyncParsableCommand {
         if cleanup && (once || dryRun) {
             throw ValidationError("--cleanup removes proxyd's rules and exits; use it without --once and --dry-run")
         }
-        if !cleanup && objects == nil {
+        if initOnly && (once || dryRun || cleanup) {
+            throw ValidationError("--init-only tunes the node and exits; use it without --once, --dry-run and --cleanup")
+        }
+        if writeConfigTo != nil && (once || dryRun || cleanup || initOnly) {
+            throw ValidationError("--write-config-to writes the configuration and exits; use it without --once, --dry-run, --cleanup and --init-only")
+        }
+        if !cleanup && !initOnly && writeConfigTo == nil && objects == nil {
             throw ValidationError("proxyd needs objects to work on; give them with --objects PATH")
         }
-        let nodeName = (hostnameOverride?.trimmingWhitespace).flatMap { $0.isEmpty ? nil : $0.lowercased() }
-            ?? LocalAddresses.hostName()
-        let configuration = ProxyConfiguration(
-            nodeName: nodeName, clusterCIDRs: clusterCIDRs, detectLocal: detectLocal, nodePortAddresses: selectors,
-            masqueradeAll: masqueradeAll, serviceProxyName: serviceProxyName)
-        return ResolvedOptions(
-            mode: proxyMode, configuration: configuration, objectsPath: objects, once: once, dryRun: dryRun, cleanup: cleanup,
-            daemon: daemon,
-            output: format, verbosity: verbosity)
+        options.objectsPath = objects
+        options.once = once
+        options.dryRun = dryRun
+        options.cleanup = cleanup
+        options.initOnly = initOnly
+        options.writeConfigTo = writeConfigTo
+        options.output = format
+        return options
     }
 
-    static func parseCIDRList(_ text: String, flag: String, example: String) throws -> [CIDR] {
-        try text.split(separator: ",").map { $0.trimmingWhitespace }.filter { !$0.isEmpty }.map { item in
-            guard let cidr = CIDR(item) else {
-                throw ValidationError("\(flag) \"\(item)\" is not a CIDR; write prefixes like \(example)")
-            }
-            return cidr
-        }
-    }
-
-    static func parseNodePortAddresses(_ text: String) throws -> [NodePortAddressSelector] {
-        try text.split(separator: ",").map { $0.trimmingWhitespace }.filter { !$0.isEmpty }.map { item in
-            if item.lowercased() == "primary" { return .primary }
-            guard let cidr = CIDR(item) else {
-                throw ValidationError("--nodeport-addresses \"\(item)\" is not a CIDR or 'primary'; write e.g. 192.168.0.0/16,primary")
-            }
-            return .cidr(cidr)
-        }
+    /// kube-proxy's command-line forms that ArgumentParser does not take as they are: `--flag=true|false` for
+    /// boolean flags, and klog's `-v=2` (a short option takes no `=`; `--v=2` is the same option).
+    static func normalizeArguments(_ arguments: [String]) -> [String] {
+        normalizeBooleanFlags(
+            arguments, flags: ["masquerade-all", "once", "dry-run", "cleanup", "init-only"] + ConntrackOptions.booleanFlags
+        ).map { $0.hasPrefix("-v=") ? "-" + $0 : $0 }
     }
 
     /// kube-proxy's boolean flags accept `--flag=true` and `--flag=false`; ArgumentParser flags take no value.
@@ -207,8 +207,7 @@ struct ProxydCommand: AsyncParsableCommand {
     }
 
     static func main() async {
-        let arguments = normalizeBooleanFlags(
-            Array(CommandLine.arguments.dropFirst()), flags: ["masquerade-all", "once", "dry-run", "cleanup"])
+        let arguments = normalizeArguments(Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -222,7 +221,7 @@ struct ProxydCommand: AsyncParsableCommand {
     }
 }
 
-/// The validated command line.
+/// The validated command line and configuration file.
 struct ResolvedOptions: Sendable {
     var mode: ProxyMode
     var configuration: ProxyConfiguration
@@ -230,7 +229,7 @@ struct ResolvedOptions: Sendable {
     var once: Bool
     var dryRun: Bool
     var cleanup: Bool
-    var daemon: DaemonOptions
+    var daemon: DaemonSettings
     var output: OutputFormat
     var verbosity: Int
     /// The API server, when objects do not come from --objects files.
@@ -239,4 +238,18 @@ struct ResolvedOptions: Sendable {
     var conntrack = ConntrackTuning.kubeProxyDefaults
     /// --init-only: apply node tuning and exit.
     var initOnly = false
+    /// The bit of the packet mark that flags traffic to masquerade (`iptables.masqueradeBit`, or
+    /// `nftables.masqueradeBit` in nftables mode, which proxyd only accepts as 14).
+    var masqueradeBit = 14
+    /// The configuration everything above was resolved from, defaults filled in: logged at start and written by
+    /// --write-config-to.
+    var effectiveConfiguration = KubeProxyConfiguration().withDefaults()
+    /// --config: the file the configuration was read from.
+    var configFile: String?
+    /// --write-config-to: write `effectiveConfiguration` here and exit.
+    var writeConfigTo: String?
+    /// Flags given with --config that the file overrides (warned about at start).
+    var ignoredFlags: [String] = []
+    /// Settings given that proxyd accepts but does not act on, each with the reason (warned about at start).
+    var ignoredSettings: [String] = []
 }

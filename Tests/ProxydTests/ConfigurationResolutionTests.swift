@@ -1,0 +1,239 @@
+import ArgumentParser
+import Backends
+import Foundation
+import ServiceModel
+import Testing
+
+@testable import proxyd
+
+/// Flags and the configuration file combined into the values proxyd runs with, as kube-proxy combines them.
+@Suite("flags and configuration file")
+struct ConfigurationResolutionTests {
+    static let header = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"
+
+    @Test func flagsAloneGiveKubeProxysDefaults() throws {
+        let options = try Self.resolve(["--objects", "x", "--hostname-override", "Node-A", "--cluster-cidr", "10.244.0.0/16"])
+        #expect(options.mode == .nftables)
+        #expect(options.configuration == ProxyConfiguration(
+            nodeName: "node-a", clusterCIDRs: [CIDR("10.244.0.0/16")], detectLocal: .clusterCIDR,
+            nodePortAddresses: [.primary], masqueradeAll: false, serviceProxyName: nil))
+        #expect(options.daemon == DaemonSettings())
+        #expect(options.conntrack == .kubeProxyDefaults)
+        #expect(options.clientConnection == ClientConnectionSettings())
+        #expect(options.masqueradeBit == 14)
+        #expect(options.verbosity == 0)
+        #expect(options.configFile == nil && options.ignoredFlags.isEmpty && options.ignoredSettings.isEmpty)
+    }
+
+    @Test func conntrackFlagsResolveIntoTheTuning() throws {
+        let options = try Self.resolve([
+            "--objects", "x", "--conntrack-max-per-core", "0", "--conntrack-min", "1000",
+            "--conntrack-tcp-timeout-established", "12h", "--conntrack-tcp-timeout-close-wait", "0s",
+            "--conntrack-tcp-be-liberal", "--conntrack-udp-timeout", "30s", "--conntrack-udp-timeout-stream", "2m",
+        ])
+        #expect(options.conntrack == ConntrackTuning(
+            maxPerCore: nil, min: 1000, tcpEstablishedTimeout: .seconds(43200), tcpCloseWaitTimeout: nil,
+            tcpBeLiberal: true, udpTimeout: .seconds(30), udpStreamTimeout: .seconds(120)))
+    }
+
+    @Test func kubeProxysCommandLineFormsAreTaken() throws {
+        let arguments = ProxydCommand.normalizeArguments(
+            ["--conntrack-tcp-be-liberal=true", "--init-only=false", "-v=3", "--objects", "x"])
+        #expect(arguments == ["--conntrack-tcp-be-liberal", "--v=3", "--objects", "x"])
+        #expect(try Self.resolve(arguments).verbosity == 3)
+        #expect(try Self.resolve(["-v", "2", "--objects", "x"]).verbosity == 2)
+    }
+
+    @Test func initOnlyAndWriteConfigToNeedNoObjects() throws {
+        #expect(try Self.resolve(["--init-only"]).initOnly)
+        #expect(try Self.resolve(["--write-config-to", "/tmp/x.yaml"]).writeConfigTo == "/tmp/x.yaml")
+        #expect(throws: (any Error).self) { try Self.resolve(["--init-only", "--once", "--objects", "x"]) }
+        #expect(throws: (any Error).self) { try Self.resolve(["--write-config-to", "/tmp/x.yaml", "--dry-run", "--objects", "x"]) }
+    }
+
+    @Test func masqueradeBitFlagSetsTheIptablesSectionOnly() throws {
+        let iptables = try Self.resolve(["--objects", "x", "--proxy-mode", "iptables", "--iptables-masquerade-bit", "12"])
+        #expect(iptables.masqueradeBit == 12)
+        // As in kube-proxy, nftables mode reads nftables.masqueradeBit, which has no flag.
+        let nftables = try Self.resolve(["--objects", "x", "--iptables-masquerade-bit", "12"])
+        #expect(nftables.masqueradeBit == 14)
+        #expect(nftables.effectiveConfiguration.iptables.masqueradeBit == 12)
+        #expect(Self.message(["--objects", "x", "--iptables-masquerade-bit", "32"])
+            == "--iptables-masquerade-bit 32 is out of range; use a bit from 0 to 31 (kube-proxy's default is 14)")
+    }
+
+    @Test func syncPeriodFlagsSetTheSelectedModesSection() throws {
+        let options = try Self.resolve(["--objects", "x", "--iptables-sync-period", "1m", "--min-sync-period", "250ms"])
+        #expect(options.daemon.syncPeriod == GoDuration(.seconds(60)))
+        #expect(options.daemon.minSyncPeriod == GoDuration(.milliseconds(250)))
+        #expect(options.effectiveConfiguration.nftables.syncPeriod == GoDuration(.seconds(60)))
+        #expect(options.effectiveConfiguration.iptables.syncPeriod == GoDuration(.seconds(30)))
+    }
+
+    @Test func theFileIsTheConfiguration() throws {
+        let text = Self.header + """
+            hostnameOverride: Node-B
+            clusterCIDR: 10.244.0.0/16,fd00:10:244::/56
+            detectLocalMode: InterfaceNamePrefix
+            detectLocal: {interfaceNamePrefix: veth}
+            nodePortAddresses: [192.168.0.0/16]
+            serviceProxyName: proxyd
+            healthzBindAddress: 127.0.0.1
+            metricsBindAddress: "[::1]:20249"
+            clientConnection: {kubeconfig: /etc/k.conf, qps: 20, burst: 40}
+            iptables: {syncPeriod: 5m, masqueradeAll: false}
+            nftables: {syncPeriod: 45s, minSyncPeriod: 2s, masqueradeAll: true}
+            conntrack: {maxPerCore: 0, min: 1000, tcpCloseWaitTimeout: 2h, udpTimeout: 10s}
+            logging: {verbosity: 2}
+            """
+        let options = try Self.withFile(text) { try Self.resolve(["--config", $0, "--objects", "x"]) }
+        #expect(options.mode == .nftables)
+        #expect(options.configuration == ProxyConfiguration(
+            nodeName: "node-b", clusterCIDRs: [CIDR("10.244.0.0/16"), CIDR("fd00:10:244::/56")],
+            detectLocal: .interfaceNamePrefix("veth"), nodePortAddresses: [.cidr(CIDR("192.168.0.0/16"))],
+            masqueradeAll: true, serviceProxyName: "proxyd"))
+        #expect(options.daemon == DaemonSettings(
+            healthzBindAddress: "127.0.0.1:10256", metricsBindAddress: "[::1]:20249",
+            minSyncPeriod: GoDuration(.seconds(2)), syncPeriod: GoDuration(.seconds(45))))
+        #expect(options.clientConnection == ClientConnectionSettings(kubeconfig: "/etc/k.conf", qps: 20, burst: 40))
+        #expect(options.conntrack == ConntrackTuning(
+            maxPerCore: nil, min: 1000, tcpEstablishedTimeout: .seconds(86400), tcpCloseWaitTimeout: .seconds(7200),
+            tcpBeLiberal: false, udpTimeout: .seconds(10), udpStreamTimeout: nil))
+        #expect(options.verbosity == 2)
+        #expect(options.ignoredFlags.isEmpty)
+    }
+
+    @Test func withConfigFlagsThatSetFieldsAreIgnoredExceptHostnameAndVerbosity() throws {
+        let text = Self.header + "hostnameOverride: node-b\nclusterCIDR: 10.244.0.0/16\nlogging: {verbosity: 2}\nconntrack: {min: 1000}\n"
+        let options = try Self.withFile(text) {
+            try Self.resolve([
+                "--config", $0, "--objects", "x", "--cluster-cidr", "10.0.0.0/8", "--conntrack-min", "5",
+                "--masquerade-all", "--hostname-override", "node-c", "--v", "4", "--iptables-sync-period", "1m",
+            ])
+        }
+        #expect(options.configuration.clusterCIDRs == [CIDR("10.244.0.0/16")])
+        #expect(options.conntrack.min == 1000)
+        #expect(options.configuration.masqueradeAll == false)
+        #expect(options.daemon.syncPeriod == GoDuration(.seconds(30)))
+        #expect(options.configuration.nodeName == "node-c")
+        #expect(options.verbosity == 4)
+        #expect(options.ignoredFlags == ["--cluster-cidr", "--masquerade-all", "--iptables-sync-period", "--conntrack-min"])
+    }
+
+    @Test func runFlagsStillApplyWithConfig() throws {
+        let text = Self.header + "mode: iptables\n"
+        let options = try Self.withFile(text) { try Self.resolve(["--config", $0, "--objects", "dir", "--dry-run"]) }
+        #expect(options.mode == .iptables)
+        #expect(options.objectsPath == "dir" && options.dryRun)
+        #expect(options.output == .model)
+    }
+
+    @Test(arguments: [
+        ("clusterCIDR: 10.244.0.0/33\n", 3, "clusterCIDR \"10.244.0.0/33\" is not a CIDR; write prefixes like 10.244.0.0/16,fd00:10:244::/56"),
+        ("mode: kernelspace\n", 3, "mode \"kernelspace\" is not a proxy mode; use nftables, iptables or ipvs"),
+        ("detectLocalMode: BridgeInterface\n", 3, "detectLocalMode=BridgeInterface needs detectLocal.bridgeInterface, e.g. detectLocal.bridgeInterface=cni0"),
+        ("nodePortAddresses: [primary, all]\n", 3, "nodePortAddresses \"all\" is not a CIDR or 'primary'; write e.g. 192.168.0.0/16,primary"),
+        ("nftables:\n  masqueradeBit: 12\n", 4, "nftables.masqueradeBit 12: proxyd's nftables backend marks packets with bit 14 (0x4000) only; remove the field or set it to 14"),
+        ("nftables:\n  syncPeriod: 1s\n  minSyncPeriod: 5s\n", 5, "nftables.minSyncPeriod (5s) must not exceed nftables.syncPeriod (1s)"),
+        ("conntrack:\n  min: -1\n", 4, "conntrack.min -1 must not be negative (0 leaves the kernel's value)"),
+        ("metricsBindAddress: localhost:10249\n", 3, "metricsBindAddress \"localhost:10249\" is not HOST:PORT; write e.g. 127.0.0.1:10249 (port 0 turns it off)"),
+        ("oomScoreAdj: -1001\n", 3, "oomScoreAdj -1001 is out of range; use -1000 to 1000"),
+        ("mode: ipvs\nipvs: {scheduler: fastest}\n", 4, "ipvs.scheduler \"fastest\" is not an IPVS scheduler; use one of dh, lblc, lblcr, lc, mh, nq, rr, sed, sh, wlc, wrr"),
+    ])
+    func badValuesInTheFileNameFileLineAndField(body: String, line: Int, message: String) throws {
+        try Self.withFile(Self.header + body) { path in
+            #expect(Self.message(["--config", path, "--objects", "x"]) == "\(path):\(line): \(message)")
+        }
+    }
+
+    @Test(arguments: [
+        (["--cluster-cidr", "10.244.0.0/33"], "--cluster-cidr \"10.244.0.0/33\" is not a CIDR; write prefixes like 10.244.0.0/16,fd00:10:244::/56"),
+        (["--detect-local-mode", "BridgeInterface"], "--detect-local-mode=BridgeInterface needs --pod-bridge-interface, e.g. --pod-bridge-interface=cni0"),
+        (["--min-sync-period", "1m"], "--iptables-min-sync-period (1m0s) must not exceed --iptables-sync-period (30s)"),
+        (["--conntrack-min=-1"], "--conntrack-min -1 must not be negative (0 leaves the kernel's value)"),
+        (["--bind-address", "node-a"], "--bind-address \"node-a\" is not an IP address; write e.g. 0.0.0.0"),
+        (["--v", "11"], "--v 11 is out of range; use 0 to 10"),
+    ])
+    func badFlagsNameTheFlag(arguments: [String], message: String) {
+        #expect(Self.message(["--objects", "x"] + arguments) == message)
+    }
+
+    @Test func ignoredSettingsAreListedWithTheirReason() throws {
+        let text = Self.header + "featureGates: {A: true}\noomScoreAdj: -500\nbindAddress: 192.168.0.2\n"
+        let options = try Self.withFile(text) { try Self.resolve(["--config", $0, "--objects", "x"]) }
+        #expect(options.ignoredSettings == [
+            "featureGates A (proxyd has no feature gates)",
+            "bindAddress (proxyd takes the node's primary IPs from its Node object)",
+            "oomScoreAdj (set the OOM score adjustment of proxyd's container instead)",
+        ])
+    }
+
+    // MARK: - --write-config-to
+
+    @Test(arguments: [
+        ["--objects", "x"],
+        ["--objects", "x", "--proxy-mode", "iptables", "--masquerade-all", "--iptables-masquerade-bit", "9",
+         "--cluster-cidr", "10.244.0.0/16", "--detect-local-mode", "NodeCIDR", "--nodeport-addresses", "10.0.0.0/8,primary",
+         "--conntrack-max-per-core", "0", "--conntrack-udp-timeout", "1m30s", "--healthz-bind-address", "[::]:10256",
+         "--sync-period", "2h", "--min-sync-period", "1.5s", "--service-proxy-name", "proxyd", "--v", "2"],
+    ])
+    func writtenConfigurationReadsBackTheSame(arguments: [String]) throws {
+        let options = try Self.resolve(arguments)
+        let written = options.effectiveConfiguration.yaml()
+        let readBack = try Self.withFile(written) { try Self.resolve(["--config", $0, "--objects", "x"]) }
+        #expect(readBack.effectiveConfiguration == options.effectiveConfiguration, "\(written)")
+        #expect(readBack.mode == options.mode)
+        #expect(readBack.configuration.clusterCIDRs == options.configuration.clusterCIDRs)
+        #expect(readBack.configuration.detectLocal == options.configuration.detectLocal)
+        #expect(readBack.configuration.nodePortAddresses == options.configuration.nodePortAddresses)
+        #expect(readBack.configuration.masqueradeAll == options.configuration.masqueradeAll)
+        #expect(readBack.configuration.serviceProxyName == options.configuration.serviceProxyName)
+        #expect(readBack.daemon == options.daemon)
+        #expect(readBack.conntrack == options.conntrack)
+        #expect(readBack.clientConnection == options.clientConnection)
+        #expect(readBack.masqueradeBit == options.masqueradeBit)
+        #expect(readBack.verbosity == options.verbosity)
+    }
+
+    @Test func everyFieldSurvivesWritingAndReading() throws {
+        let original = try ConfigurationFile.parse(ConfigurationFileTests.everyField, file: "every.yaml").configuration.withDefaults()
+        let readBack = try ConfigurationFile.parse(original.yaml(), file: "written.yaml").configuration
+        #expect(readBack == original)
+        #expect(readBack.withDefaults() == original)
+    }
+
+    @Test func defaultsAreAFixedPoint() throws {
+        let once = KubeProxyConfiguration().withDefaults()
+        #expect(once.withDefaults() == once)
+        #expect(once.ignoredSettings().isEmpty, "a written default configuration warns about nothing")
+        #expect(once.mode == "nftables" && once.nodePortAddresses == ["primary"])
+        #expect(KubeProxyConfiguration(mode: "iptables").withDefaults().nodePortAddresses == [])
+        #expect(KubeProxyConfiguration(bindAddress: "::").withDefaults().metricsBindAddress == "[::1]:10249")
+    }
+
+    // MARK: - Helpers
+
+    static func resolve(_ arguments: [String]) throws -> ResolvedOptions {
+        let command = try ProxydCommand.parse(arguments)
+        return try command.resolve()
+    }
+
+    /// The error message `arguments` produce, as the operator sees it.
+    static func message(_ arguments: [String]) -> String? {
+        do {
+            _ = try resolve(arguments)
+            return nil
+        } catch let error as ConfigurationError {
+            return error.description
+        } catch {
+            return ProxydCommand.message(for: error)
+        }
+    }
+
+    static func withFile<T>(_ text: String, _ body: (String) throws -> T) throws -> T {
+        let path = NSTemporaryDirectory() + "proxyd-config-\(UUID().uuidString).yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try body(path)
+    }
+}
