@@ -66,7 +66,7 @@ struct ProxydCommand: AsyncParsableCommand {
     var serviceProxyName: String?
 
     @Option(help: ArgumentHelp(
-        "Read Services, EndpointSlices and Nodes from a JSON/YAML file or a directory of them instead of an API server.",
+        "Read Services, EndpointSlices and Nodes from a JSON/YAML file or a directory of them instead of an API server (not with --kubeconfig or --master).",
         valueName: "path"))
     var objects: String?
 
@@ -92,6 +92,9 @@ struct ProxydCommand: AsyncParsableCommand {
     @OptionGroup(title: "Daemon")
     var daemon: DaemonOptions
 
+    @OptionGroup(title: "API server")
+    var apiServer: APIServerOptions
+
     mutating func validate() throws {
         _ = try resolve()
     }
@@ -105,11 +108,11 @@ struct ProxydCommand: AsyncParsableCommand {
         if options.cleanup {
             try await Cleanup(options: options, logger: logger).run()
         } else if options.dryRun {
-            try DryRun(options: options, logger: logger).run()
+            try await DryRun(options: options, logger: logger).run()
         } else if options.once {
             try await SyncOnce(options: options, logger: logger).run()
         } else {
-            let source = FileSource(path: options.objectsPath!, logger: Logger(label: "proxyd.files"))
+            let source = try ClusterSource.make(options: options, logger: logger)
             try await Daemon(options: options, source: source, logger: logger).run()
         }
     }
@@ -158,18 +161,20 @@ struct ProxydCommand: AsyncParsableCommand {
         if cleanup && (once || dryRun) {
             throw ValidationError("--cleanup removes proxyd's rules and exits; use it without --once and --dry-run")
         }
-        if !cleanup && objects == nil {
-            throw ValidationError("proxyd needs objects to work on; give them with --objects PATH")
+        if objects != nil && apiServer.namesAPIServer {
+            throw ValidationError("--objects reads objects from files, --kubeconfig and --master from an API server; pick one")
         }
         let nodeName = (hostnameOverride?.trimmingWhitespace).flatMap { $0.isEmpty ? nil : $0.lowercased() }
             ?? LocalAddresses.hostName()
         let configuration = ProxyConfiguration(
             nodeName: nodeName, clusterCIDRs: clusterCIDRs, detectLocal: detectLocal, nodePortAddresses: selectors,
             masqueradeAll: masqueradeAll, serviceProxyName: serviceProxyName)
-        return ResolvedOptions(
+        var resolved = ResolvedOptions(
             mode: proxyMode, configuration: configuration, objectsPath: objects, once: once, dryRun: dryRun, cleanup: cleanup,
             daemon: daemon,
             output: format, verbosity: verbosity)
+        resolved.clientConnection = apiServer.settings
+        return resolved
     }
 
     static func parseCIDRList(_ text: String, flag: String, example: String) throws -> [CIDR] {
