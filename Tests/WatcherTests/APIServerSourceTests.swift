@@ -163,6 +163,9 @@ struct APIServerSourceTests {
                 }
                 #expect(faults >= 200)
                 #expect(await mirror.waitForEquality(with: Self.visible(await server.objects())))
+                // The faults did bite: the client reconnected and relisted many times.
+                #expect(await server.watchRequestCount > 100)
+                #expect(await server.listRequestCount > 30)
             }
         }
     }

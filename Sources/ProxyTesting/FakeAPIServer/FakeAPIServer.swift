@@ -98,8 +98,9 @@ public final class FakeAPIServer: Sendable {
         } else {
             server = .http1()
         }
+        // Cancelling the server at stop logs errors about its child channels; they are expected.
         var quiet = logger
-        quiet.logLevel = .warning
+        quiet.logLevel = .critical
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: router, server: server, configuration: .init(address: address, serverName: "fake-apiserver"),
