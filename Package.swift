@@ -100,7 +100,8 @@ let package = Package(
         .testTarget(name: "ServiceModelTests", dependencies: ["ServiceModel", "ProxyTesting"], swiftSettings: upcoming),
         .testTarget(
             name: "WatcherTests",
-            dependencies: ["Watcher", "ProxyTesting", .product(name: "Logging", package: "swift-log")],
+            // proxyd: the URLSession-over-TLS test runs the real binary in a mount namespace of its own.
+            dependencies: ["Watcher", "ProxyTesting", "proxyd", .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcoming
         ),
         .testTarget(
