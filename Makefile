@@ -33,12 +33,13 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## bench: release build, then the nftables benchmark (root; numbers for BENCHMARKS.md)
+## bench: release build, then the nftables and API-server watcher benchmarks (root; numbers for BENCHMARKS.md)
 bench: deps
 	$(SWIFT) build -c release --product proxyd
 	$(SWIFT) build -c release --product proxyd-lab
 	$(SWIFT) build -c release --product proxyd-bench
 	.build/release/proxyd-bench nftables
+	.build/release/proxyd-bench watcher
 
 clean:
 	rm -rf .build
