@@ -3,7 +3,7 @@
 
 SWIFT       ?= swift
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_DEPS := pkg-config libnftables-dev libnl-3-dev libnl-genl-3-dev nftables conntrack iproute2 iptables
+DEBIAN_DEPS := pkg-config libnftables-dev libnl-3-dev libnl-genl-3-dev nftables conntrack iproute2 iptables openssl util-linux
 PROXYD      := .build/debug/proxyd
 DEMO_FLAGS  := --objects examples/ --hostname-override node-a --cluster-cidr 10.244.0.0/16,fd00:10:244::/56
 
@@ -33,12 +33,13 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## bench: release build, then the nftables benchmark (root; numbers for BENCHMARKS.md)
+## bench: release build, then the nftables and API-server watcher benchmarks (root; numbers for BENCHMARKS.md)
 bench: deps
 	$(SWIFT) build -c release --product proxyd
 	$(SWIFT) build -c release --product proxyd-lab
 	$(SWIFT) build -c release --product proxyd-bench
 	.build/release/proxyd-bench nftables
+	.build/release/proxyd-bench watcher
 
 clean:
 	rm -rf .build

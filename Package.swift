@@ -25,15 +25,23 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Pure: Kubernetes types, addresses, the proxy model, desired state and diff. No I/O.
         .target(name: "ServiceModel", swiftSettings: upcoming),
-        // Sources of ObjectEvents: files (and, later, the API server).
+        // Sources of ObjectEvents: the API server (URLSession, or async-http-client for what URLSession on Linux
+        // cannot do: a custom CA, client certificates) and files.
         .target(
             name: "Watcher",
             dependencies: [
                 "ServiceModel", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: upcoming
         ),
@@ -82,13 +90,19 @@ let package = Package(
             dependencies: [
                 "ServiceModel", "Watcher", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "Yams", package: "Yams"),
+                // The fake API server.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: upcoming
         ),
         .testTarget(name: "ServiceModelTests", dependencies: ["ServiceModel", "ProxyTesting"], swiftSettings: upcoming),
         .testTarget(
             name: "WatcherTests",
-            dependencies: ["Watcher", "ProxyTesting", .product(name: "Logging", package: "swift-log")],
+            // proxyd: the URLSession-over-TLS test runs the real binary in a mount namespace of its own.
+            dependencies: ["Watcher", "ProxyTesting", "proxyd", .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcoming
         ),
         .testTarget(

@@ -10,8 +10,8 @@ struct DryRun {
     let options: ResolvedOptions
     let logger: Logger
 
-    func run() throws {
-        let snapshot = try ObjectFiles.loadSnapshot(path: options.objectsPath!, logger: logger)
+    func run() async throws {
+        let snapshot = try await ClusterSource.initialSnapshot(options: options, logger: logger)
         let states = DesiredStates.compute(snapshot: snapshot, options: options, logger: logger)
         let text: String
         switch options.output {
@@ -52,7 +52,7 @@ struct SyncOnce {
     let logger: Logger
 
     func run() async throws {
-        let snapshot = try ObjectFiles.loadSnapshot(path: options.objectsPath!, logger: logger)
+        let snapshot = try await ClusterSource.initialSnapshot(options: options, logger: logger)
         let states = DesiredStates.compute(snapshot: snapshot, options: options, logger: logger)
         let backend = try Backends.make(options.mode)
         do {

@@ -58,6 +58,7 @@ extension ProxydCommand {
         configuration.logging.verbosity = verbosity
         daemon.apply(to: &configuration, mode: mode)
         conntrack.apply(to: &configuration)
+        apiServer.apply(to: &configuration)
         return configuration
     }
 
@@ -72,7 +73,7 @@ extension ProxydCommand {
             iptablesMasqueradeBit.map { _ in "--iptables-masquerade-bit" },
             serviceProxyName.map { _ in "--service-proxy-name" }, verbosity.map { _ in "--v" },
         ]
-        return own.compactMap { $0 } + daemon.givenFlags + conntrack.givenFlags
+        return own.compactMap { $0 } + daemon.givenFlags + conntrack.givenFlags + apiServer.givenFlags
     }
 
     /// `--write-config-to`: the effective configuration as YAML; exit 1 when the file cannot be written.

@@ -16,8 +16,14 @@ struct ProxydCommand: AsyncParsableCommand {
             forward, and programs the kernel with nftables (default), iptables or IPVS. Flag names are
             kube-proxy's where kube-proxy has them; boolean flags also accept kube-proxy's --flag=true form.
 
+            Objects come from the API server (--kubeconfig, --master, or the in-cluster configuration), or from
+            manifest files with --objects.
+
             Show what would be programmed for a set of manifests, without root and without touching anything:
               proxyd --objects examples/ --hostname-override node-a --cluster-cidr 10.244.0.0/16 --dry-run
+
+            Follow a cluster:
+              proxyd --kubeconfig /etc/proxyd/kubeconfig --cluster-cidr 10.244.0.0/16
 
             With --config FILE, the KubeProxyConfiguration in FILE is the configuration, as in kube-proxy: flags \
             that set one of its fields are ignored (with a warning), except --hostname-override and -v. See \
@@ -89,7 +95,7 @@ struct ProxydCommand: AsyncParsableCommand {
     var serviceProxyName: String?
 
     @Option(help: ArgumentHelp(
-        "Read Services, EndpointSlices and Nodes from a JSON/YAML file or a directory of them instead of an API server.",
+        "Read Services, EndpointSlices and Nodes from a JSON/YAML file or a directory of them instead of an API server (not with --kubeconfig or --master).",
         valueName: "path"))
     var objects: String?
 
@@ -121,6 +127,9 @@ struct ProxydCommand: AsyncParsableCommand {
     @OptionGroup(title: "Connection tracking")
     var conntrack: ConntrackOptions
 
+    @OptionGroup(title: "API server")
+    var apiServer: APIServerOptions
+
     mutating func validate() throws {
         _ = try resolve()
     }
@@ -142,11 +151,11 @@ struct ProxydCommand: AsyncParsableCommand {
             logger.error("--init-only: node tuning is not part of this build yet")
             throw ExitCode(1)
         } else if options.dryRun {
-            try DryRun(options: options, logger: logger).run()
+            try await DryRun(options: options, logger: logger).run()
         } else if options.once {
             try await SyncOnce(options: options, logger: logger).run()
         } else {
-            let source = FileSource(path: options.objectsPath!, logger: Logger(label: "proxyd.files"))
+            let source = try ClusterSource.make(options: options, logger: logger)
             try await Daemon(options: options, source: source, logger: logger).run()
         }
     }
@@ -170,8 +179,8 @@ struct ProxydCommand: AsyncParsableCommand {
         if writeConfigTo != nil && (once || dryRun || cleanup || initOnly) {
             throw ValidationError("--write-config-to writes the configuration and exits; use it without --once, --dry-run, --cleanup and --init-only")
         }
-        if !cleanup && !initOnly && writeConfigTo == nil && objects == nil {
-            throw ValidationError("proxyd needs objects to work on; give them with --objects PATH")
+        if objects != nil && apiServer.namesAPIServer {
+            throw ValidationError("--objects reads objects from files, --kubeconfig and --master from an API server; pick one")
         }
         options.objectsPath = objects
         options.once = once
@@ -180,6 +189,9 @@ struct ProxydCommand: AsyncParsableCommand {
         options.initOnly = initOnly
         options.writeConfigTo = writeConfigTo
         options.output = format
+        // Not fields of the configuration file: they apply with and without --config.
+        options.clientConnection.master = apiServer.master
+        options.clientConnection.transport = apiServer.apiTransport.lowercased()
         return options
     }
 

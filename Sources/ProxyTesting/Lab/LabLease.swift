@@ -1,4 +1,6 @@
 import Foundation
+// With NIO in the module graph, `struct stat` is attributed to CDispatch's module map (MemberImportVisibility).
+import CDispatch
 import Glibc
 
 /// Proof that a lab's owner is alive: an exclusive `flock` on `/run/proxyd-lab/<labID>.lease`, held for the lab's
@@ -44,8 +46,8 @@ final class LabLease: Sendable {
 
     /// False if a reaper removed the file between our create and our lock: a lock on an unlinked file proves nothing.
     private static func isStillLinked(_ fd: Int32, path: String) -> Bool {
-        var opened = stat()
-        var named = stat()
+        var opened = Glibc.stat()
+        var named = Glibc.stat()
         return fstat(fd, &opened) == 0 && stat(path, &named) == 0 && opened.st_ino == named.st_ino && opened.st_dev == named.st_dev
     }
 

@@ -2,13 +2,15 @@ import Foundation
 
 /// The system programs the lab drives (besides /bin/sh), found on disk once, with the Debian package to install when missing.
 enum SystemTool: String, Sendable, CaseIterable {
-    case ip, nft, conntrack
+    case ip, nft, conntrack, openssl, unshare, mount
 
     var debianPackage: String {
         switch self {
         case .ip: "iproute2"
         case .nft: "nftables"
         case .conntrack: "conntrack"
+        case .openssl: "openssl"
+        case .unshare, .mount: "util-linux"
         }
     }
 

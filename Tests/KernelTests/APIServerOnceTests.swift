@@ -1,0 +1,72 @@
+import Foundation
+import ProxyTesting
+import ServiceModel
+import Testing
+import Watcher
+
+/// `proxyd --kubeconfig K --once` against the fake API server programs exactly the rules `--objects` programs
+/// for the same objects: the API server source is a drop-in for files.
+@Suite("proxyd --once from an API server")
+struct APIServerOnceTests {
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("examples").path
+
+    func listing(_ lab: NetworkLab) async throws -> String {
+        let v4 = try await lab.exec(in: lab.node, ["nft", "list", "table", "ip", "proxyd"]).requireSuccess().stdout
+        let v6 = try await lab.exec(in: lab.node, ["nft", "list", "table", "ip6", "proxyd"]).requireSuccess().stdout
+        return NftablesListing.normalized(v4) + "\n" + NftablesListing.normalized(v6)
+    }
+
+    @Test func onceFromTheAPIServerProgramsTheSameRulesAsFromFiles() async throws {
+        let contents = FileSource(path: Self.examples).load()
+        #expect(contents.isValid, "\(contents.errors)")
+        // Objects the two paths drop in different places: the API server's selectors versus the model.
+        let extras: [KubernetesObject] = [
+            .node(Fixtures.node("node-b", addresses: ["192.168.49.3"])),
+            .service(Fixtures.service("default/headless-labelled", clusterIP: "10.96.99.1") {
+                $0.metadata.labels = [WatchedResource.headlessLabel: ""]
+            }),
+            .service(Fixtures.service("default/other-proxy", clusterIP: "10.96.99.2") {
+                $0.metadata.labels = [WatchedResource.serviceProxyNameLabel: "someone-else"]
+            }),
+        ]
+        let objects = Array(contents.objects.values) + extras
+        let directory = NSTemporaryDirectory() + "proxyd-once-" + UUID().uuidString
+        try ScenarioRunner.writeObjects(objects, to: directory)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = "/tmp/proxyd-api-\(UUID().uuidString.prefix(8)).sock"
+        let proxyd = try LabBinaries.path(of: "proxyd")
+        let flags = ["--hostname-override", "node-a", "--cluster-cidr", "10.244.0.0/16,fd00:10:244::/56", "--once"]
+
+        try await FakeAPIServer.with(.init(listen: .unixSocket(socket), bearerTokens: ["lab-token"])) { server in
+            try await server.put(objects)
+            try await NetworkLab.with(LabSpec(pods: [])) { lab in
+                _ = try await lab.exec(in: lab.node, [proxyd, "--objects", directory] + flags).requireSuccess()
+                let fromFiles = try await listing(lab)
+                _ = try await lab.exec(in: lab.node, [proxyd, "--cleanup"]).requireSuccess()
+                #expect(try await lab.exec(in: lab.node, ["nft", "list", "table", "ip", "proxyd"]).succeeded == false)
+
+                // The node reaches the API server (a Unix socket of this process) on its own loopback.
+                try await lab.forward(in: lab.node, listen: IPSocketAddress("127.0.0.1:6443")!, toUnixSocket: socket)
+                let kubeconfig = NSTemporaryDirectory() + "proxyd-kubeconfig-\(UUID().uuidString)"
+                try """
+                    apiVersion: v1
+                    kind: Config
+                    current-context: lab
+                    clusters: [{name: lab, cluster: {server: "http://127.0.0.1:6443"}}]
+                    contexts: [{name: lab, context: {cluster: lab, user: proxy}}]
+                    users: [{name: proxy, user: {token: lab-token}}]
+                    """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+                defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
+                let run = try await lab.exec(in: lab.node, [proxyd, "--kubeconfig", kubeconfig] + flags).requireSuccess()
+                #expect(run.stderr.contains("over urlsession"), "\(run.stderr)")
+                let fromAPIServer = try await listing(lab)
+
+                #expect(fromAPIServer == fromFiles)
+                #expect(fromFiles.contains("10.96.10.20"))
+                #expect(!fromFiles.contains("10.96.99."))
+                #expect(await server.requestLog.contains { $0.hasPrefix("GET /api/v1/nodes?") })
+            }
+        }
+    }
+}
