@@ -124,7 +124,18 @@ actor SyncRunner {
         let full = needsFullSync || nodeChanged || periodic || Set(states.keys) != Set(families)
         var warnings: [ModelWarning] = []
         var diffs: [DesiredStateDiff] = []
+        // Taken now: events that arrive while the backend runs (the actor is re-entered at every await) are
+        // pending for the next sync, not wiped when this one ends.
         let changedServices = pendingServices
+        let endpointChanges = pendingEndpointChanges
+        let serviceChanges = pendingServiceChanges
+        let triggerTimes = pendingTriggerTimes
+        pendingServices = []
+        pendingEndpointChanges = 0
+        pendingServiceChanges = 0
+        pendingTriggerTimes = []
+        nodeChanged = false
+        needsFullSync = false
         for family in families {
             // Taken out of the dictionary so that the update in place touches the only reference.
             if !full, var state = states.removeValue(forKey: family) {
@@ -151,26 +162,20 @@ actor SyncRunner {
             noLocalEndpoints: Dictionary(uniqueKeysWithValues: ordered.map { state in
                 (state.family, Self.noLocalEndpoints(state))
             }),
-            transaction: "", changedServices: changedServices.count, endpointChanges: pendingEndpointChanges,
-            serviceChanges: pendingServiceChanges, networkProgrammingLatencies: [], warnings: [])
+            transaction: "", changedServices: changedServices.count, endpointChanges: endpointChanges,
+            serviceChanges: serviceChanges, networkProgrammingLatencies: [], warnings: [])
         do {
             let result = try await backend.sync(ordered, changes: full ? nil : diffs, forceFull: full)
             report.isFull = result.isFull
             report.transaction = result.transaction
             report.warnings = result.warnings
             report.outcome = result.transaction.isEmpty ? .unchanged : .applied
-            pendingServices = []
-            pendingEndpointChanges = 0
-            pendingServiceChanges = 0
-            nodeChanged = false
-            needsFullSync = false
             if full { lastFullSync = started }
             let finished = Date()
-            report.networkProgrammingLatencies = pendingTriggerTimes.compactMap { family, time in
+            report.networkProgrammingLatencies = triggerTimes.compactMap { family, time in
                 let latency = finished.timeIntervalSince(time)
                 return latency >= 0 ? (family ?? .ipv4, .milliseconds(Int64(latency * 1000))) : nil
             }
-            pendingTriggerTimes = []
         } catch {
             // The states already hold the changes; a full sync recomputes and replaces everything.
             needsFullSync = true
