@@ -203,6 +203,17 @@ struct ProxydCommand: AsyncParsableCommand {
         ).map { $0.hasPrefix("-v=") ? "-" + $0 : $0 }
     }
 
+    /// A process inherits its signal mask: started by a parent that blocks SIGTERM (a supervisor, a runtime that
+    /// handles signals on a thread of its own), proxyd would never see the SIGTERM that asks it to stop. Unblock
+    /// the signals graceful shutdown listens for before any other thread exists.
+    static func acceptStopSignals() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+    }
+
     /// kube-proxy's boolean flags accept `--flag=true` and `--flag=false`; ArgumentParser flags take no value.
     /// Rewrites those forms before parsing so that kube-proxy command lines work unchanged.
     static func normalizeBooleanFlags(_ arguments: [String], flags: [String]) -> [String] {
@@ -219,6 +230,7 @@ struct ProxydCommand: AsyncParsableCommand {
     }
 
     static func main() async {
+        acceptStopSignals()
         let arguments = normalizeArguments(Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try parseAsRoot(arguments)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import ServiceModel
 
 /// One HTTP server per externalTrafficPolicy Local LoadBalancer Service, on its `healthCheckNodePort`,
@@ -11,7 +12,9 @@ import ServiceModel
 actor HealthCheckNodePorts {
     private let status: ProxyStatus
     private let logger: Logger
-    private var servers: [UInt16: Task<Void, Never>] = [:]
+    /// Each server runs as the only service of a group of its own, so closing it is a graceful shutdown:
+    /// the listener closes, open probes finish, nothing is cancelled mid-write.
+    private var servers: [UInt16: (group: ServiceGroup, task: Task<Void, Never>)] = [:]
     private var services: [UInt16: HealthCheckService] = [:]
 
     init(status: ProxyStatus, logger: Logger) {
@@ -25,8 +28,8 @@ actor HealthCheckNodePorts {
     /// updates the endpoint counts the others report.
     func reconcile(_ wanted: [HealthCheckService]) {
         let wantedByPort = Dictionary(wanted.map { ($0.port, $0) }, uniquingKeysWith: { first, _ in first })
-        for (port, task) in servers where wantedByPort[port] == nil {
-            task.cancel()
+        for (port, server) in servers where wantedByPort[port] == nil {
+            Task { await server.group.triggerGracefulShutdown() }
             servers[port] = nil
             logger.info("closed health-check node port", metadata: ["port": "\(port)"])
         }
@@ -39,13 +42,15 @@ actor HealthCheckNodePorts {
 
     func service(on port: UInt16) -> HealthCheckService? { services[port] }
 
-    /// Stops every server.
-    func stopAll() {
-        for task in servers.values { task.cancel() }
+    /// Stops every server and waits until they are closed.
+    func stopAll() async {
+        let stopping = servers.values
         servers = [:]
+        for server in stopping { await server.group.triggerGracefulShutdown() }
+        for server in stopping { await server.task.value }
     }
 
-    private func start(_ port: UInt16) -> Task<Void, Never> {
+    private func start(_ port: UInt16) -> (group: ServiceGroup, task: Task<Void, Never>) {
         let router = Router()
         // Load balancers probe any path (kube-proxy answers them all).
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { [weak self] _, _ in
@@ -66,15 +71,15 @@ actor HealthCheckNodePorts {
         var quiet = logger
         quiet.logLevel = .warning
         let app = Application(router: router, configuration: .init(address: .hostname("::", port: Int(port))), logger: quiet)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: quiet))
         let logger = self.logger
-        return Task {
+        let task = Task {
             do {
-                try await app.run()
+                try await group.run()
             } catch {
-                if !Task.isCancelled {
-                    logger.error("health-check node port \(port) failed: \(error)")
-                }
+                logger.error("health-check node port \(port) failed: \(error)")
             }
         }
+        return (group, task)
     }
 }
