@@ -1,3 +1,4 @@
+import Glibc
 import Subprocess
 
 #if canImport(System)
@@ -23,24 +24,32 @@ public final class LabProcess: Sendable, CustomStringConvertible {
 
     private let log: ProcessOutputLog
     private let task: Task<ExecResult.Status, any Error>
+    /// Set once the process has been reaped: its PID (and process group ID) may then belong to someone else.
+    private let ended: EndedFlag
 
     /// Grace between SIGTERM and SIGKILL when stopping.
     public static let stopGracePeriod: Duration = .milliseconds(500)
 
-    private init(host: LabHost, command: [String], pid: Int32, log: ProcessOutputLog, task: Task<ExecResult.Status, any Error>) {
+    private init(
+        host: LabHost, command: [String], pid: Int32, log: ProcessOutputLog, task: Task<ExecResult.Status, any Error>,
+        ended: EndedFlag
+    ) {
         self.host = host
         self.command = command
         self.pid = pid
         self.log = log
         self.task = task
+        self.ended = ended
     }
 
     /// Launches `argv` (absolute argv[0]) and returns once it is running (not necessarily ready).
     static func launch(host: LabHost, command: [String], argv: [String]) async throws -> LabProcess {
         let log = ProcessOutputLog()
+        let ended = EndedFlag()
         let (pids, pidContinuation) = AsyncStream.makeStream(of: Int32.self)
         let task = Task<ExecResult.Status, any Error> {
             defer {
+                ended.set()
                 pidContinuation.finish()
                 log.finish()
             }
@@ -70,7 +79,7 @@ public final class LabProcess: Sendable, CustomStringConvertible {
                 throw LabError(.commandFailed, "could not start `\(argv.joined(separator: " "))`: \(error)")
             }
         }
-        return LabProcess(host: host, command: command, pid: pid, log: log, task: task)
+        return LabProcess(host: host, command: command, pid: pid, log: log, task: task, ended: ended)
     }
 
     /// Stdout lines printed so far.
@@ -119,11 +128,30 @@ public final class LabProcess: Sendable, CustomStringConvertible {
         try await task.value
     }
 
-    /// Stops the process group: SIGTERM, then SIGKILL after ``stopGracePeriod``. Returns the exit status, or nil if
-    /// it could not be collected. Safe to call more than once and after the process exited.
+    /// Stops the process group: SIGTERM, then SIGKILL if it has not exited after `gracePeriod`. Returns the exit
+    /// status, or nil if it could not be collected. Safe to call more than once and after the process exited.
+    ///
+    /// A process that handles SIGTERM (proxyd's graceful shutdown) gets the whole grace period to exit by itself,
+    /// so its exit status says whether its shutdown worked.
     @discardableResult
-    public func stop() async -> ExecResult.Status? {
-        task.cancel()
+    public func stop(gracePeriod: Duration = stopGracePeriod) async -> ExecResult.Status? {
+        if !ended.isSet {
+            kill(-pid, SIGTERM)  // the process group: `createSession` made the process its leader
+        }
+        let task = self.task
+        let exited = await withTaskGroup(of: ExecResult.Status??.self) { group in
+            group.addTask { .some(try? await task.value) }
+            group.addTask {
+                // A deadline for a process that ignores SIGTERM, not a synchronization: exits end the wait.
+                try? await Task.sleep(for: gracePeriod)
+                return nil
+            }
+            let first = await group.next()!
+            group.cancelAll()
+            return first
+        }
+        if let exited { return exited }
+        task.cancel()  // Subprocess's teardown: SIGTERM again, then SIGKILL to the group
         return try? await task.value
     }
 
@@ -136,3 +164,4 @@ public final class LabProcess: Sendable, CustomStringConvertible {
         return text.isEmpty ? "" : "; stderr:\n\(text)"
     }
 }
+

@@ -59,10 +59,11 @@ extension NetworkLab {
         return try await start(in: host, command, readyLine: "ready")
     }
 
-    /// Stops a process the lab started (SIGTERM, then SIGKILL) and forgets it. Returns its exit status.
+    /// Stops a process the lab started (SIGTERM, then SIGKILL after `gracePeriod`) and forgets it. Returns its
+    /// exit status.
     @discardableResult
-    public func stop(_ process: LabProcess) async -> ExecResult.Status? {
-        let status = await process.stop()
+    public func stop(_ process: LabProcess, gracePeriod: Duration = LabProcess.stopGracePeriod) async -> ExecResult.Status? {
+        let status = await process.stop(gracePeriod: gracePeriod)
         unregister(process)
         return status
     }
