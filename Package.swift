@@ -127,6 +127,11 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // End-to-end: the real proxyd daemon in a lab node, following the fake API server (root).
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["ServiceModel", "ProxyTesting", "proxyd", "proxyd-lab"],
+            swiftSettings: upcoming
+        ),
         // Kernel tests: real rules in real network namespaces (root), through proxyd's real driver and binary.
         .testTarget(
             name: "KernelTests", dependencies: ["Backends", "ServiceModel", "ProxyTesting", "proxyd", "proxyd-lab"],
