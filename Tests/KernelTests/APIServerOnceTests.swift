@@ -69,4 +69,18 @@ struct APIServerOnceTests {
             }
         }
     }
+
+    @Test func objectsAndAnAPIServerTogetherAreRefused() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try LabBinaries.path(of: "proxyd"))
+        process.arguments = ["--objects", Self.examples, "--kubeconfig", "/etc/proxyd/kubeconfig", "--dry-run"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(message.contains("--objects reads objects from files, --kubeconfig and --master from an API server; pick one"), "\(message)")
+    }
 }
