@@ -124,7 +124,18 @@ actor SyncRunner {
         let full = needsFullSync || nodeChanged || periodic || Set(states.keys) != Set(families)
         var warnings: [ModelWarning] = []
         var diffs: [DesiredStateDiff] = []
+        // Take the pending work now: events that arrive while the backend applies (the actor is reentrant at
+        // every await) stay pending for the next sync instead of being cleared with this one's.
         let changedServices = pendingServices
+        let nodeWasChanged = nodeChanged
+        let endpointChanges = pendingEndpointChanges
+        let serviceChanges = pendingServiceChanges
+        let triggerTimes = pendingTriggerTimes
+        pendingServices = []
+        nodeChanged = false
+        pendingEndpointChanges = 0
+        pendingServiceChanges = 0
+        pendingTriggerTimes = []
         for family in families {
             // Taken out of the dictionary so that the update in place touches the only reference.
             if !full, var state = states.removeValue(forKey: family) {
@@ -150,29 +161,29 @@ actor SyncRunner {
             noLocalEndpoints: Dictionary(uniqueKeysWithValues: ordered.map { state in
                 (state.family, Self.noLocalEndpoints(state))
             }),
-            transaction: "", changedServices: changedServices.count, endpointChanges: pendingEndpointChanges,
-            serviceChanges: pendingServiceChanges, networkProgrammingLatencies: [], warnings: [])
+            transaction: "", changedServices: changedServices.count, endpointChanges: endpointChanges,
+            serviceChanges: serviceChanges, networkProgrammingLatencies: [], warnings: [])
         do {
             let result = try await backend.sync(ordered, changes: full ? nil : diffs, forceFull: full)
             report.isFull = result.isFull
             report.transaction = result.transaction
             report.warnings = result.warnings
             report.outcome = result.transaction.isEmpty ? .unchanged : .applied
-            pendingServices = []
-            pendingEndpointChanges = 0
-            pendingServiceChanges = 0
-            nodeChanged = false
             needsFullSync = false
             if full { lastFullSync = started }
             let finished = Date()
-            report.networkProgrammingLatencies = pendingTriggerTimes.compactMap { family, time in
+            report.networkProgrammingLatencies = triggerTimes.compactMap { family, time in
                 let latency = finished.timeIntervalSince(time)
                 return latency >= 0 ? (family ?? .ipv4, .milliseconds(Int64(latency * 1000))) : nil
             }
-            pendingTriggerTimes = []
         } catch {
             // The states already hold the changes; a full sync recomputes and replaces everything.
             needsFullSync = true
+            pendingServices.formUnion(changedServices)
+            nodeChanged = nodeChanged || nodeWasChanged
+            pendingEndpointChanges += endpointChanges
+            pendingServiceChanges += serviceChanges
+            pendingTriggerTimes = triggerTimes + pendingTriggerTimes
             report.isFull = full
             report.transaction = error.transaction
             report.outcome = .failed(message: error.message)
