@@ -43,10 +43,17 @@ struct WatcherBench: AsyncParsableCommand {
         let bench = try sibling("proxyd-bench")
         var peaks: [String: Int] = [:]
         for (name, extra) in [("baseline", ["--node-only"]), ("cluster", [])] {
-            let child = try MeasuredProcess.run(
-                [bench, "watcher-list", "--server", server.url.absoluteString, "--node", GeneratedCluster.nodeName] + extra)
-            guard child.status == 0 else { throw BenchError("watcher-list \(name) failed") }
-            peaks[name] = child.maxRSSKiB
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: bench)
+            child.arguments = ["watcher-list", "--server", server.url.absoluteString, "--node", GeneratedCluster.nodeName] + extra
+            let output = Pipe()
+            child.standardOutput = output
+            try child.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            child.waitUntilExit()
+            let fields = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+            guard child.terminationStatus == 0, fields.count == 3 else { throw BenchError("watcher-list \(name) failed: \(text)") }
+            peaks[name] = fields[2]
         }
         report += [
             "Memory: a process that lists and holds \(services) Services + \(services) EndpointSlices (\(endpoints) endpoints each) peaks at \(peaks["cluster"]! / 1024) MiB RSS, \((peaks["cluster"]! - peaks["baseline"]!) / 1024) MiB more than the same process listing only its Node (\(peaks["baseline"]! / 1024) MiB).",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import ServiceModel
 import Watcher
@@ -32,7 +33,11 @@ struct WatcherListCommand: AsyncParsableCommand {
         if nodeOnly { resources = resources.filter { $0.kind == .node } }
         let source = APIServerSource(client: client, resources: resources, logger: quiet)
         let snapshot = try await InitialClusterState.load(from: source, timeout: .seconds(120))
-        print("\(snapshot.services.count) \(snapshot.endpointSlices.count)")
         await client.transport.shutdown()
+        // VmHWM: this process's own peak RSS (wait4's ru_maxrss would include the parent's, inherited at exec).
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+            .flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int($0) } ?? 0
+        print("\(snapshot.services.count) \(snapshot.endpointSlices.count) \(peak)")
     }
 }
