@@ -39,13 +39,24 @@ struct WatcherBench: AsyncParsableCommand {
         let configuration = APIServerConfiguration(server: server.url, origin: "bench")
         var report = ["## API server watcher (fake API server on loopback, in process)", ""]
 
-        // Memory first, in a fresh process: what holding the listed cluster costs.
-        let before = Self.residentKiB()
-        let (_, held) = try await initialList(configuration, transport: .asyncHTTPClient, logger: quiet)
-        let after = Self.residentKiB()
-        _ = held.services.count
+        // Memory: a child process that only lists and holds the cluster, against one that lists only the Node.
+        let bench = try sibling("proxyd-bench")
+        var peaks: [String: Int] = [:]
+        for (name, extra) in [("baseline", ["--node-only"]), ("cluster", [])] {
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: bench)
+            child.arguments = ["watcher-list", "--server", server.url.absoluteString, "--node", GeneratedCluster.nodeName] + extra
+            let output = Pipe()
+            child.standardOutput = output
+            try child.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            child.waitUntilExit()
+            let fields = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+            guard child.terminationStatus == 0, fields.count == 3 else { throw BenchError("watcher-list \(name) failed: \(text)") }
+            peaks[name] = fields[2]
+        }
         report += [
-            "Memory: listing and holding \(services) Services + \(services) EndpointSlices (\(endpoints) endpoints each) grew the process's RSS by \((after - before) / 1024) MiB (the fake server's copy was allocated before).",
+            "Memory: a process that lists and holds \(services) Services + \(services) EndpointSlices (\(endpoints) endpoints each) peaks at \(peaks["cluster"]! / 1024) MiB RSS, \((peaks["cluster"]! - peaks["baseline"]!) / 1024) MiB more than the same process listing only its Node (\(peaks["baseline"]! / 1024) MiB).",
             "",
         ]
 
@@ -144,13 +155,6 @@ struct WatcherBench: AsyncParsableCommand {
         _ = try? await task.value
         await client.transport.shutdown()
         return Sample(values: values)
-    }
-
-    static func residentKiB() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
-        else { return 0 }
-        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 
     func milliseconds(_ duration: Duration) -> Double {

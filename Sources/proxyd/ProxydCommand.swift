@@ -16,7 +16,7 @@ struct ProxydCommand: AsyncParsableCommand {
             forward, and programs the kernel with nftables (default), iptables or IPVS. Flag names are
             kube-proxy's where kube-proxy has them; boolean flags also accept kube-proxy's --flag=true form.
 
-            Objects come from the API server (--kubeconfig, --master, or the in-cluster configuration), or from
+            Objects come from the API server (--kubeconfig, --master, or the in-cluster configuration), or from \
             manifest files with --objects.
 
             Show what would be programmed for a set of manifests, without root and without touching anything:

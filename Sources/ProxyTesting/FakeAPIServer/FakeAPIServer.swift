@@ -208,6 +208,16 @@ public final class FakeAPIServer: Sendable {
     // MARK: Observation
 
     public var activeWatchCount: Int { get async { await store.activeWatchCount } }
+
+    /// Polls until at least `count` watches are open (clients have reconnected); false after `timeout`.
+    public func waitForActiveWatches(_ count: Int, timeout: Duration = .seconds(10)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if await store.activeWatchCount >= count { return true }
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+        return await store.activeWatchCount >= count
+    }
     public var listRequestCount: Int { get async { await store.listRequests } }
     public var watchRequestCount: Int { get async { await store.watchRequests } }
     /// `GET path?query` of recent requests, oldest first.

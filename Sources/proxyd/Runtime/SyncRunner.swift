@@ -124,18 +124,18 @@ actor SyncRunner {
         let full = needsFullSync || nodeChanged || periodic || Set(states.keys) != Set(families)
         var warnings: [ModelWarning] = []
         var diffs: [DesiredStateDiff] = []
-        // Taken now: events that arrive while the backend runs (the actor is re-entered at every await) are
-        // pending for the next sync, not wiped when this one ends.
+        // Take the pending work now: events that arrive while the backend applies (the actor is reentrant at
+        // every await) stay pending for the next sync instead of being cleared with this one's.
         let changedServices = pendingServices
+        let nodeWasChanged = nodeChanged
         let endpointChanges = pendingEndpointChanges
         let serviceChanges = pendingServiceChanges
         let triggerTimes = pendingTriggerTimes
         pendingServices = []
+        nodeChanged = false
         pendingEndpointChanges = 0
         pendingServiceChanges = 0
         pendingTriggerTimes = []
-        nodeChanged = false
-        needsFullSync = false
         for family in families {
             // Taken out of the dictionary so that the update in place touches the only reference.
             if !full, var state = states.removeValue(forKey: family) {
@@ -156,7 +156,6 @@ actor SyncRunner {
         let ordered = families.compactMap { states[$0] }
         var report = SyncReport(
             isFull: full, outcome: .unchanged, families: families, startedAt: startedAt, duration: .zero,
-            services: Set(ordered.flatMap { $0.services.keys }).count,
             servicePorts: ordered.reduce(0) { $0 + $1.servicePortCount },
             endpoints: ordered.reduce(0) { $0 + $1.endpointCount },
             noLocalEndpoints: Dictionary(uniqueKeysWithValues: ordered.map { state in
@@ -170,6 +169,7 @@ actor SyncRunner {
             report.transaction = result.transaction
             report.warnings = result.warnings
             report.outcome = result.transaction.isEmpty ? .unchanged : .applied
+            needsFullSync = false
             if full { lastFullSync = started }
             let finished = Date()
             report.networkProgrammingLatencies = triggerTimes.compactMap { family, time in
@@ -179,6 +179,11 @@ actor SyncRunner {
         } catch {
             // The states already hold the changes; a full sync recomputes and replaces everything.
             needsFullSync = true
+            pendingServices.formUnion(changedServices)
+            nodeChanged = nodeChanged || nodeWasChanged
+            pendingEndpointChanges += endpointChanges
+            pendingServiceChanges += serviceChanges
+            pendingTriggerTimes = triggerTimes + pendingTriggerTimes
             report.isFull = full
             report.transaction = error.transaction
             report.outcome = .failed(message: error.message)
@@ -196,8 +201,7 @@ actor SyncRunner {
     private func log(_ report: SyncReport) {
         let metadata: Logger.Metadata = [
             "mode": "\(backend.mode)", "sync": "\(report.isFull ? "full" : "partial")",
-            "services": "\(report.services)", "servicePorts": "\(report.servicePorts)",
-            "endpoints": "\(report.endpoints)", "changedServices": "\(report.changedServices)",
+            "servicePorts": "\(report.servicePorts)", "endpoints": "\(report.endpoints)",
             "duration": "\(String(format: "%.1fms", Double(report.duration.components.attoseconds) / 1e15 + Double(report.duration.components.seconds) * 1000))",
         ]
         switch report.outcome {
@@ -206,10 +210,6 @@ actor SyncRunner {
         case .failed(let message): logger.error("sync failed, next sync is full: \(message)", metadata: metadata)
         }
         for warning in report.warnings { logger.warning("\(warning)") }
-        // -v 4: the exact transaction (what /debug/rules shows), for following a sync by hand.
-        if logger.logLevel <= .trace, !report.transaction.isEmpty {
-            logger.trace("transaction\n\(report.transaction)")
-        }
     }
 
     // MARK: Waking

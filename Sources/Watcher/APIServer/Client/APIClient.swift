@@ -31,9 +31,13 @@ public struct APIClient: Sendable {
         return APIClient(configuration: configuration, transport: transport, qps: qps, burst: burst)
     }
 
-    /// A rate-limited GET of `path` with `query`; any status but 200 becomes an `APIServerError`.
-    public func get(path: String, query: [URLQueryItem], timeout: Duration = .seconds(60)) async throws -> APIResponse {
-        try await limiter.acquire()
+    /// A GET of `path` with `query`; any status but 200 becomes an `APIServerError`.
+    ///
+    /// - Parameter rateLimited: false only for the continuation pages of a list, which is one logical request
+    ///   (the API server's watch cache would answer it in one response); charging each page would make the
+    ///   initial list of a large cluster wait seconds for tokens.
+    public func get(path: String, query: [URLQueryItem], timeout: Duration = .seconds(60), rateLimited: Bool = true) async throws -> APIResponse {
+        if rateLimited { try await limiter.acquire() }
         var components = URLComponents(url: configuration.server, resolvingAgainstBaseURL: false)!
         components.path = path
         components.queryItems = query.isEmpty ? nil : query

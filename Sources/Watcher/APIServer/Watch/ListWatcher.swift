@@ -79,7 +79,8 @@ struct ListWatcher: Sendable {
             var query = selectorQuery
             query.append(URLQueryItem(name: "limit", value: "\(settings.pageSize)"))
             if let continueToken { query.append(URLQueryItem(name: "continue", value: continueToken)) }
-            let response = try await client.get(path: resource.path, query: query, timeout: settings.requestTimeout)
+            let response = try await client.get(
+                path: resource.path, query: query, timeout: settings.requestTimeout, rateLimited: continueToken == nil)
             let body = try await response.collectBody()
             let page: ListPage
             do {
