@@ -156,6 +156,7 @@ actor SyncRunner {
         let ordered = families.compactMap { states[$0] }
         var report = SyncReport(
             isFull: full, outcome: .unchanged, families: families, startedAt: startedAt, duration: .zero,
+            services: Set(ordered.flatMap { $0.services.keys }).count,
             servicePorts: ordered.reduce(0) { $0 + $1.servicePortCount },
             endpoints: ordered.reduce(0) { $0 + $1.endpointCount },
             noLocalEndpoints: Dictionary(uniqueKeysWithValues: ordered.map { state in
@@ -201,7 +202,8 @@ actor SyncRunner {
     private func log(_ report: SyncReport) {
         let metadata: Logger.Metadata = [
             "mode": "\(backend.mode)", "sync": "\(report.isFull ? "full" : "partial")",
-            "servicePorts": "\(report.servicePorts)", "endpoints": "\(report.endpoints)",
+            "services": "\(report.services)", "servicePorts": "\(report.servicePorts)",
+            "endpoints": "\(report.endpoints)", "changedServices": "\(report.changedServices)",
             "duration": "\(String(format: "%.1fms", Double(report.duration.components.attoseconds) / 1e15 + Double(report.duration.components.seconds) * 1000))",
         ]
         switch report.outcome {
@@ -210,6 +212,10 @@ actor SyncRunner {
         case .failed(let message): logger.error("sync failed, next sync is full: \(message)", metadata: metadata)
         }
         for warning in report.warnings { logger.warning("\(warning)") }
+        // -v 4: the exact transaction (what /debug/rules shows), for following a sync by hand.
+        if logger.logLevel <= .trace, !report.transaction.isEmpty {
+            logger.trace("transaction\n\(report.transaction)")
+        }
     }
 
     // MARK: Waking
