@@ -177,6 +177,18 @@ struct DaemonEndToEndTests {
             let rules = try await run.http("http://127.0.0.1:\(DaemonInLab.metricsPort)/debug/rules")
             #expect(rules.status == 200)
             #expect(rules.body.contains("# last applied transaction") && rules.body.contains("ip proxyd"), "\(rules.body.prefix(300))")
+
+            // The cluster autoscaler marks the node for removal: load balancers must stop sending to it, so
+            // /healthz fails while /livez (is the process alive?) does not.
+            guard case .node(var node) = a.nodes[0] else { return }
+            node.spec = .init(taints: [.init(key: Node.toBeDeletedTaint, effect: "NoSchedule")])
+            try await run.server.put(.node(node))
+            try await run.eventually("/healthz answers 503 for a node about to be removed", process: proxyd) {
+                try await run.http("http://127.0.0.1:\(DaemonInLab.healthzPort)/healthz").status == 503
+            }
+            let ineligible = try await run.http("http://127.0.0.1:\(DaemonInLab.healthzPort)/healthz")
+            #expect(ineligible.body.contains("\"nodeEligible\":false"), "\(ineligible.body)")
+            #expect(try await run.http("http://127.0.0.1:\(DaemonInLab.healthzPort)/livez").status == 200)
         }
     }
 }

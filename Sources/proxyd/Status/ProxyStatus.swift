@@ -36,6 +36,8 @@ actor ProxyStatus {
                 // Changes queued after this sync started stay pending.
                 if let queued = oldestPendingQueued, queued <= report.startedAt { oldestPendingQueued = nil }
                 if !report.transaction.isEmpty { lastApplied = (report.transaction, report.isFull, report.startedAt) }
+                // /debug/rules shows a refused transaction only while it is the latest word.
+                lastFailure = nil
             } else if case .failed(let message) = report.outcome {
                 lastFailure = (report.transaction, message, report.startedAt)
             }
