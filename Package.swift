@@ -39,11 +39,15 @@ let package = Package(
         ),
         // libnftables, as Debian packages it.
         .systemLibrary(name: "CNftables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
+        // libnetfilter_conntrack over libmnl: conntrack cleanup over ctnetlink.
+        .systemLibrary(
+            name: "CConntrack", pkgConfig: "libnetfilter_conntrack",
+            providers: [.apt(["libnetfilter-conntrack-dev", "libmnl-dev"])]),
         // Linux calls the Glibc module does not expose (setns).
         .systemLibrary(name: "CLinux"),
         // Renderers (pure) and drivers (the only code that touches the kernel).
         .target(
-            name: "Backends", dependencies: ["ServiceModel", "CNftables", "CLinux"], exclude: ["Nftables/README.md"],
+            name: "Backends", dependencies: ["ServiceModel", "CNftables", "CConntrack", "CLinux"], exclude: ["Nftables/README.md"],
             swiftSettings: upcoming
         ),
         .executableTarget(
