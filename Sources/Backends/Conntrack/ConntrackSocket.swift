@@ -50,6 +50,10 @@ final class ConntrackSocket {
     ) throws(ConntrackError) -> [Entry] {
         sequence &+= 1
         let seq = sequence
+        // The kernel's IPv6 address comparison in dump filters is inverted (ctnetlink_filter_match_tuple tests
+        // `!ipv6_addr_cmp`, so a filtered IPv6 dump returns every entry *except* those to the address): narrow IPv6
+        // dumps by protocol and port only and let `keep` check the address.
+        let address = family == .ipv4 ? address : nil
         var addressBytes = address.map(Self.bytes) ?? [UInt8](repeating: 0, count: 16)
         let length: Int = buffer.withUnsafeMutableBytes { raw in
             addressBytes.withUnsafeMutableBufferPointer { addressPointer in
