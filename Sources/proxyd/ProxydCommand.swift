@@ -104,6 +104,8 @@ struct ProxydCommand: AsyncParsableCommand {
         let logger = Logger(label: "proxyd")
         if options.cleanup {
             try await Cleanup(options: options, logger: logger).run()
+        } else if options.initOnly {
+            NodeSetup.tune(options, logger: logger)
         } else if options.dryRun {
             try DryRun(options: options, logger: logger).run()
         } else if options.once {
