@@ -3,7 +3,7 @@
 
 SWIFT       ?= swift
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_DEPS := pkg-config libnftables-dev libnl-3-dev libnl-genl-3-dev libnetfilter-conntrack-dev libmnl-dev nftables conntrack \
+DEBIAN_DEPS := pkg-config libnftables-dev libnl-3-dev libnl-genl-3-dev libmnl-dev nftables conntrack \
                iproute2 iptables
 PROXYD      := .build/debug/proxyd
 DEMO_FLAGS  := --objects examples/ --hostname-override node-a --cluster-cidr 10.244.0.0/16,fd00:10:244::/56

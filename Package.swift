@@ -39,15 +39,20 @@ let package = Package(
         ),
         // libnftables, as Debian packages it.
         .systemLibrary(name: "CNftables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
-        // libnetfilter_conntrack over libmnl: conntrack cleanup over ctnetlink.
+        // ctnetlink over libmnl: conntrack cleanup.
+        .systemLibrary(name: "CConntrack", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+        // libnl-3 / libnl-genl-3: IPVS over generic netlink, links over rtnetlink.
         .systemLibrary(
-            name: "CConntrack", pkgConfig: "libnetfilter_conntrack",
-            providers: [.apt(["libnetfilter-conntrack-dev", "libmnl-dev"])]),
+            name: "CNetlink", pkgConfig: "libnl-genl-3.0", providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev"])]),
         // Linux calls the Glibc module does not expose (setns).
         .systemLibrary(name: "CLinux"),
         // Renderers (pure) and drivers (the only code that touches the kernel).
         .target(
-            name: "Backends", dependencies: ["ServiceModel", "CNftables", "CConntrack", "CLinux"], exclude: ["Nftables/README.md"],
+            name: "Backends", dependencies: [
+                "ServiceModel", "CNftables", "CConntrack", "CNetlink", "CLinux",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            exclude: ["Nftables/README.md"],
             swiftSettings: upcoming
         ),
         .executableTarget(

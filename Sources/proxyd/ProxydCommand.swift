@@ -76,7 +76,14 @@ struct ProxydCommand: AsyncParsableCommand {
     @Flag(help: "Show what would be programmed and exit; touches nothing and needs no privileges.")
     var dryRun = false
 
-    @Flag(help: "Remove everything proxyd may have installed (its nftables tables) and exit 0, also when nothing was there.")
+    @Flag(help: ArgumentHelp(
+        "Remove everything proxyd may have installed, in any mode, and exit: 0 also when nothing was there.",
+        discussion: """
+            Removes the nftables tables ip/ip6 proxyd; the iptables chains named PROXYD-* in the nat and filter tables and \
+            the rules jumping to them (iptables and ip6tables, nft and legacy); the IPVS virtual servers on the addresses \
+            of the interface proxyd-ipvs0, then that interface; and the ipsets named PROXYD-*. Nothing else is touched. \
+            Prints one line per artefact.
+            """))
     var cleanup = false
 
     @Option(help: ArgumentHelp(

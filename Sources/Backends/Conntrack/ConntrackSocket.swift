@@ -29,17 +29,10 @@ final class ConntrackSocket {
 
     deinit { mnl_socket_close(socket) }
 
-    /// An entry read from a dump, kept for deleting it exactly.
-    final class Entry {
-        let pointer: OpaquePointer
-        let flow: ConntrackFlow
-
-        init(pointer: OpaquePointer, flow: ConntrackFlow) {
-            self.pointer = pointer
-            self.flow = flow
-        }
-
-        deinit { nfct_destroy(pointer) }
+    /// An entry read from a dump, with what names it exactly in a delete request (tuple, zone, ID).
+    struct Entry {
+        var raw: cconntrack_flow
+        var flow: ConntrackFlow
     }
 
     /// The entries of `family` and `protocol` whose original destination is `address` (any when nil) and `port`
@@ -76,7 +69,6 @@ final class ConntrackSocket {
                 }, context)
             }
             if result == MNL_CB_ERROR { throw ConntrackError("dump conntrack entries: \(Self.reason(errno))") }
-            if let failure = collector.failure { throw failure }
             if result == MNL_CB_STOP { return collector.entries }
         }
     }
@@ -85,10 +77,10 @@ final class ConntrackSocket {
     func delete(_ entry: Entry) throws(ConntrackError) -> Bool {
         sequence &+= 1
         let seq = sequence
-        let length: Int? = buffer.withUnsafeMutableBytes { raw in
-            cconntrack_put_delete_request(raw.baseAddress, seq, entry.pointer).map { Int($0.pointee.nlmsg_len) }
+        var raw = entry.raw
+        let length = buffer.withUnsafeMutableBytes { buffer in
+            Int(cconntrack_put_delete_request(buffer.baseAddress, seq, &raw).pointee.nlmsg_len)
         }
-        guard let length else { throw ConntrackError("cannot build the delete request for \(entry.flow)") }
         try send(length, what: "delete \(entry.flow)")
         while true {
             let received = try receive(what: "delete \(entry.flow)")
@@ -122,31 +114,19 @@ final class ConntrackSocket {
     private final class DumpCollector {
         let keep: (ConntrackFlow) -> Bool
         var entries: [Entry] = []
-        var failure: ConntrackError?
 
         init(keep: @escaping (ConntrackFlow) -> Bool) { self.keep = keep }
 
         func take(_ header: UnsafePointer<nlmsghdr>) -> Int32 {
-            guard let pointer = nfct_new() else {
-                failure = ConntrackError("out of memory while reading conntrack entries")
-                return MNL_CB_ERROR
-            }
-            guard nfct_nlmsg_parse(header, pointer) >= 0, let flow = ConntrackSocket.flow(pointer) else {
-                nfct_destroy(pointer)
-                return MNL_CB_OK  // not an IPv4/IPv6 entry we can read: not ours to judge
-            }
-            if keep(flow) {
-                entries.append(Entry(pointer: pointer, flow: flow))
-            } else {
-                nfct_destroy(pointer)
-            }
+            var raw = cconntrack_flow()
+            // Not an IPv4/IPv6 entry with both tuples: not ours to judge.
+            guard cconntrack_flow_parse(header, &raw) == 0, let flow = ConntrackSocket.flow(raw) else { return MNL_CB_OK }
+            if keep(flow) { entries.append(Entry(raw: raw, flow: flow)) }
             return MNL_CB_OK
         }
     }
 
-    static func flow(_ pointer: OpaquePointer) -> ConntrackFlow? {
-        var raw = cconntrack_flow()
-        cconntrack_flow_read(pointer, &raw)
+    static func flow(_ raw: cconntrack_flow) -> ConntrackFlow? {
         let family: IPFamily
         switch Int32(raw.family) {
         case AF_INET: family = .ipv4
