@@ -126,6 +126,7 @@ public struct NodeCleanup: Sendable {
         let addresses = Set(NetworkInterfaces.addresses(of: ProxydNames.ipvsInterface))
         do {
             let ours = try ipvs.services().filter { service in service.address.map(addresses.contains) ?? false }
+                .sorted { ($0.address!, $0.protocolNumber, $0.port) < ($1.address!, $1.protocolNumber, $1.port) }
             for service in ours { try ipvs.delete(service) }
             return CleanupReport.Item(artefact: artefact, outcome: ours.isEmpty ? .nothingFound : .removed(ours.map { "virtual server \($0)" }))
         } catch {
