@@ -47,11 +47,20 @@ let package = Package(
         ),
         // libnftables, as Debian packages it.
         .systemLibrary(name: "CNftables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
+        // ctnetlink over libmnl: conntrack cleanup.
+        .systemLibrary(name: "CConntrack", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+        // libnl-3 / libnl-genl-3: IPVS over generic netlink, links over rtnetlink.
+        .systemLibrary(
+            name: "CNetlink", pkgConfig: "libnl-genl-3.0", providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev"])]),
         // Linux calls the Glibc module does not expose (setns).
         .systemLibrary(name: "CLinux"),
         // Renderers (pure) and drivers (the only code that touches the kernel).
         .target(
-            name: "Backends", dependencies: ["ServiceModel", "CNftables", "CLinux"], exclude: ["Nftables/README.md"],
+            name: "Backends", dependencies: [
+                "ServiceModel", "CNftables", "CConntrack", "CNetlink", "CLinux",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            exclude: ["Nftables/README.md"],
             swiftSettings: upcoming
         ),
         .executableTarget(

@@ -17,13 +17,21 @@ struct Daemon {
 
     func run() async throws {
         let backend = try Backends.make(options.mode)
+        NodeSetup.tune(options, logger: logger)
+        let conntrack: ConntrackReconciler?
+        do {
+            conntrack = try ConntrackReconciler()
+        } catch {
+            logger.warning("stale UDP conntrack entries will not be cleaned: \(error)")
+            conntrack = nil
+        }
         let metrics = ProxyMetrics.bootstrap(mode: backend.mode)
         let daemon = options.daemon
         let status = ProxyStatus(mode: backend.mode, healthTimeout: daemon.syncPeriod.duration * 2)
         let healthChecks = HealthCheckNodePorts(status: status, logger: logger)
         let logger = self.logger
         let runner = SyncRunner(
-            backend: backend, configuration: options.configuration,
+            backend: backend, conntrack: conntrack, configuration: options.configuration,
             settings: .init(minSyncPeriod: daemon.minSyncPeriod.duration, syncPeriod: daemon.syncPeriod.duration),
             localAddresses: { LocalAddresses.read() }, logger: logger
         ) { event in

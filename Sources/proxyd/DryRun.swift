@@ -72,19 +72,22 @@ struct SyncOnce {
     }
 }
 
-/// `--cleanup`: removes everything proxyd may have installed and exits.
+/// `--cleanup`: removes everything proxyd may have installed, in any mode, and exits: 0 when nothing failed
+/// (also when nothing was there), 1 otherwise. One log line per artefact.
 struct Cleanup {
     let options: ResolvedOptions
     let logger: Logger
 
     func run() async throws {
-        do {
-            try await NftablesBackend(driver: try NftablesDriver()).cleanup()
-        } catch {
-            logger.error("cleanup failed: \(error)")
-            throw ExitCode(1)
+        let report = await NodeCleanup().run()
+        for item in report.items {
+            if case .failed = item.outcome {
+                logger.error("\(item)")
+            } else {
+                logger.info("\(item)")
+            }
         }
-        logger.info("removed proxyd's nftables tables (ip proxyd, ip6 proxyd)")
+        if !report.succeeded { throw ExitCode(1) }
     }
 }
 

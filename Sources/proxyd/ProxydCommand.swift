@@ -105,7 +105,14 @@ struct ProxydCommand: AsyncParsableCommand {
     @Flag(help: "Show what would be programmed and exit; touches nothing and needs no privileges.")
     var dryRun = false
 
-    @Flag(help: "Remove everything proxyd may have installed (its nftables tables) and exit 0, also when nothing was there.")
+    @Flag(help: ArgumentHelp(
+        "Remove everything proxyd may have installed, in any mode, and exit: 0 also when nothing was there.",
+        discussion: """
+            Removes the nftables tables ip/ip6 proxyd; the iptables chains named PROXYD-* in the nat and filter tables and \
+            the rules jumping to them (iptables and ip6tables, nft and legacy); the IPVS virtual servers on the addresses \
+            of the interface proxyd-ipvs0, then that interface; and the ipsets named PROXYD-*. Nothing else is touched. \
+            Prints one line per artefact.
+            """))
     var cleanup = false
 
     @Flag(help: "Tune the node (connection tracking) as the configuration says, which needs full root, and exit.")
@@ -148,8 +155,7 @@ struct ProxydCommand: AsyncParsableCommand {
         if options.cleanup {
             try await Cleanup(options: options, logger: logger).run()
         } else if options.initOnly {
-            logger.error("--init-only: node tuning is not part of this build yet")
-            throw ExitCode(1)
+            NodeSetup.tune(options, logger: logger)
         } else if options.dryRun {
             try await DryRun(options: options, logger: logger).run()
         } else if options.once {

@@ -43,7 +43,7 @@ struct NftablesSyntax: Sendable, Hashable {
 /// mark; everything else is internal (see README.md in this folder).
 enum NftablesNames {
     /// proxyd's table in each family it serves (`ip proxyd`, `ip6 proxyd`). proxyd never touches other tables.
-    static let table = "proxyd"
+    static let table = ProxydNames.nftablesTable
     /// kube-proxy's masquerade bit (`--iptables-masquerade-bit` 14).
     static let masqueradeMark = "0x00004000"
 

@@ -69,6 +69,7 @@ extension ProxyModel {
             servicePort.localEndpoints = categorized.localEndpoints
             servicePort.topologyMode = categorized.topologyMode
             servicePort.hasAnyEndpoints = categorized.hasAnyEndpoints
+            servicePort.servingEndpointAddresses = Array(Set(endpoints.filter(\.isServing).map(\.address))).sorted()
             ports.append(servicePort)
         }
         ports.sort { $0.name < $1.name }

@@ -27,6 +27,10 @@ public struct ServicePort: Sendable, Hashable {
     public var localEndpoints: [ServiceEndpoint]
     /// Some usable endpoint exists anywhere in the cluster (decides reject versus drop).
     public var hasAnyEndpoints: Bool
+    /// Addresses of every serving endpoint, whatever its node, zone, readiness or termination: connections already
+    /// tracked towards one of them keep flowing (conntrack cleanup spares them, as kube-proxy's does), even when
+    /// topology or traffic policy no longer sends new connections there.
+    public var servingEndpointAddresses: [IPAddress]
 
     public init(
         name: ServicePortName, clusterIP: IPAddress, port: UInt16, nodePort: UInt16? = nil,
@@ -34,7 +38,8 @@ public struct ServicePort: Sendable, Hashable {
         loadBalancerSourceRangesIncludeNode: Bool = false, healthCheckNodePort: UInt16? = nil,
         sessionAffinity: SessionAffinity = .none, internalTrafficPolicy: TrafficPolicy = .cluster,
         externalTrafficPolicy: TrafficPolicy = .cluster, topologyMode: TopologyMode? = nil,
-        clusterEndpoints: [ServiceEndpoint] = [], localEndpoints: [ServiceEndpoint] = [], hasAnyEndpoints: Bool = false
+        clusterEndpoints: [ServiceEndpoint] = [], localEndpoints: [ServiceEndpoint] = [], hasAnyEndpoints: Bool = false,
+        servingEndpointAddresses: [IPAddress]? = nil
     ) {
         self.name = name
         self.clusterIP = clusterIP
@@ -52,6 +57,9 @@ public struct ServicePort: Sendable, Hashable {
         self.clusterEndpoints = clusterEndpoints
         self.localEndpoints = localEndpoints
         self.hasAnyEndpoints = hasAnyEndpoints
+        // Without an explicit list, the endpoints the port uses are the serving ones (tests and hand-built ports).
+        self.servingEndpointAddresses = servingEndpointAddresses
+            ?? Array(Set(clusterEndpoints.map(\.address)).union(localEndpoints.map(\.address))).sorted()
     }
 
     public var `protocol`: TransportProtocol { name.protocol }

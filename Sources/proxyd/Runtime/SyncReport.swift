@@ -37,6 +37,8 @@ struct SyncReport: Sendable {
     var warnings: [String]
     /// The health-check node ports to serve after this sync.
     var healthCheckServices: [HealthCheckService] = []
+    /// The stale UDP/SCTP conntrack entries deleted after this sync; nil when there was nothing to clean.
+    var conntrackCleanup: ConntrackCleanupReport?
 
     var succeeded: Bool {
         if case .failed = outcome { return false }

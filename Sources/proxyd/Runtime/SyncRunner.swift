@@ -6,8 +6,11 @@ import ServiceModel
 /// Turns object events into kernel syncs: coalesces changes (at most one sync per `minSyncPeriod`), forces a
 /// full resync every `syncPeriod` and after any failure, and never syncs before the source reported `synced`.
 ///
+/// After each successful sync it deletes the UDP and SCTP conntrack entries the sync made stale (see
+/// `ConntrackCleanupPlan`), when given a reconciler.
+///
 /// - Important: The runner owns time; everything it computes is pure (`ProxyModel`) and everything it changes
-///   goes through the backend. One sync runs at a time.
+///   goes through the backend (and the conntrack reconciler). One sync runs at a time.
 actor SyncRunner {
     struct Settings: Sendable {
         var minSyncPeriod: Duration = .seconds(1)
@@ -15,6 +18,7 @@ actor SyncRunner {
     }
 
     private let backend: any Backend
+    private let conntrack: ConntrackReconciler?
     private let model: ProxyModel
     private let settings: Settings
     private let localAddresses: @Sendable () -> [IPAddress]
@@ -34,6 +38,9 @@ actor SyncRunner {
     private var lastSyncStart: ContinuousClock.Instant?
     private var lastFullSync: ContinuousClock.Instant?  // kept for logs: when the kernel was last replaced
     private var waiter: CheckedContinuation<Void, Never>?
+    /// Conntrack plans of failed syncs and failed cleanups: the next plan, a full one, also clears their
+    /// destinations that are gone.
+    private var unappliedConntrackPlan = ConntrackCleanupPlan()
 
     enum RunnerEvent: Sendable {
         /// Changes arrived that the kernel does not have yet (with the changes pending so far).
@@ -44,11 +51,12 @@ actor SyncRunner {
     }
 
     init(
-        backend: any Backend, configuration: ProxyConfiguration, settings: Settings,
-        localAddresses: @escaping @Sendable () -> [IPAddress], logger: Logger,
+        backend: any Backend, conntrack: ConntrackReconciler? = nil, configuration: ProxyConfiguration,
+        settings: Settings, localAddresses: @escaping @Sendable () -> [IPAddress], logger: Logger,
         observe: @escaping @Sendable (RunnerEvent) async -> Void
     ) {
         self.backend = backend
+        self.conntrack = conntrack
         model = ProxyModel(configuration: configuration)
         self.settings = settings
         self.localAddresses = localAddresses
@@ -136,6 +144,8 @@ actor SyncRunner {
         pendingEndpointChanges = 0
         pendingServiceChanges = 0
         pendingTriggerTimes = []
+        // A full sync replaces the states, so holding the old ones costs no copy; partial syncs have their diffs.
+        let previousStates = full && conntrack != nil ? Array(states.values) : []
         for family in families {
             // Taken out of the dictionary so that the update in place touches the only reference.
             if !full, var state = states.removeValue(forKey: family) {
@@ -154,6 +164,7 @@ actor SyncRunner {
         for warning in warnings where seen.insert(warning).inserted { logger.warning("\(warning)") }
 
         let ordered = families.compactMap { states[$0] }
+        let conntrackPlan = conntrack == nil ? nil : conntrackPlan(full: full, ordered, previousStates, diffs)
         var report = SyncReport(
             isFull: full, outcome: .unchanged, families: families, startedAt: startedAt, duration: .zero,
             services: Set(ordered.flatMap { $0.services.keys }).count,
@@ -188,8 +199,15 @@ actor SyncRunner {
             report.isFull = full
             report.transaction = error.transaction
             report.outcome = .failed(message: error.message)
+            if let conntrackPlan { unappliedConntrackPlan = unappliedConntrackPlan.merging(conntrackPlan) }
         }
         report.duration = clock.now - started
+        if report.succeeded, let conntrackPlan {
+            let plan = conntrackPlan.includingStaleDestinations(of: unappliedConntrackPlan)
+            unappliedConntrackPlan = ConntrackCleanupPlan()
+            report.conntrackCleanup = await cleanConntrack(plan)
+            if report.conntrackCleanup?.failure != nil { unappliedConntrackPlan = plan }
+        }
         report.healthCheckServices = healthCheckServices()
         log(report)
         await observe(.synced(report))
@@ -197,6 +215,40 @@ actor SyncRunner {
             // Retry after minSyncPeriod: the loop sees needsFullSync and waits out the coalescing window.
             wake()
         }
+    }
+
+    /// What this sync's conntrack cleanup looks at: a full sync's every UDP/SCTP destination (and those the
+    /// previous states had beyond them); a partial sync's changes — or, after something failed, every destination,
+    /// because only a full plan may clear what earlier plans named and it no longer has.
+    private func conntrackPlan(
+        full: Bool, _ ordered: [DesiredState], _ previous: [DesiredState], _ diffs: [DesiredStateDiff]
+    ) -> ConntrackCleanupPlan {
+        if full { return ConntrackCleanupPlan(full: ordered, previous: previous) }
+        let changes = ConntrackCleanupPlan(changes: diffs, nodes: states.mapValues(\.node))
+        if unappliedConntrackPlan.isEmpty { return changes }
+        return ConntrackCleanupPlan(full: ordered).includingStaleDestinations(of: changes)
+    }
+
+    /// Deletes the conntrack entries `plan` finds stale; nil when there was nothing to look at.
+    private func cleanConntrack(_ plan: ConntrackCleanupPlan) async -> ConntrackCleanupReport? {
+        guard let conntrack, !plan.isEmpty else { return nil }
+        let clock = ContinuousClock()
+        let started = clock.now
+        var cleanup = ConntrackCleanupReport(deleted: 0, duration: .zero)
+        do {
+            cleanup.deleted = try await conntrack.reconcile(plan)
+        } catch {
+            cleanup.deleted = error.deletedBeforeFailure
+            cleanup.failure = error.description
+        }
+        cleanup.duration = clock.now - started
+        logger.debug("conntrack cleanup plan:\n\(plan)")
+        if let failure = cleanup.failure {
+            logger.warning("conntrack cleanup failed; the next sync tries again: \(failure)")
+        } else if cleanup.deleted > 0 {
+            logger.info("deleted stale conntrack entries", metadata: ["entries": "\(cleanup.deleted)", "destinations": "\(plan.filters.count)"])
+        }
+        return cleanup
     }
 
     private func log(_ report: SyncReport) {

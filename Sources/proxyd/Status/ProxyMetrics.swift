@@ -48,6 +48,9 @@ struct ProxyMetrics: Sendable {
                 Gauge(label: "kubeproxy_sync_proxy_rules_no_local_endpoints_total", dimensions: labels + [("traffic_policy", "external")]).record(counts.external)
             }
         }
+        if let cleanup = report.conntrackCleanup {
+            conntrackReconciled(deleted: cleanup.deleted, duration: cleanup.duration)
+        }
         guard report.succeeded else {
             if mode == "nftables" { Counter(label: "kubeproxy_sync_proxy_rules_nftables_sync_failures_total").increment() }
             return
