@@ -14,10 +14,10 @@ struct APIServerOptions: ParsableArguments {
         valueName: "url"))
     var master: String?
 
-    @Option(name: .customLong("kube-api-qps"), help: ArgumentHelp("Requests per second to the API server (client-side limit).", valueName: "qps"))
+    @Option(name: .customLong("kube-api-qps"), help: ArgumentHelp("Requests per second to the API server (client-side limit). Default: 5; 0 means the default, as in kube-proxy.", valueName: "qps"))
     var kubeAPIQPS: Double?
 
-    @Option(name: .customLong("kube-api-burst"), help: ArgumentHelp("Requests the client may send at once before --kube-api-qps applies.", valueName: "count"))
+    @Option(name: .customLong("kube-api-burst"), help: ArgumentHelp("Requests the client may send at once before --kube-api-qps applies. Default: 10.", valueName: "count"))
     var kubeAPIBurst: Int?
 
     @Option(
@@ -32,7 +32,7 @@ struct APIServerOptions: ParsableArguments {
 
     func validate() throws {
         if let kubeAPIQPS, !(kubeAPIQPS >= 0 && kubeAPIQPS.isFinite) {
-            throw ValidationError("--kube-api-qps \(kubeAPIQPS) must be 0 (no limit) or more, e.g. --kube-api-qps=5")
+            throw ValidationError("--kube-api-qps \(kubeAPIQPS) must not be negative, e.g. --kube-api-qps=5")
         }
         if let kubeAPIBurst, kubeAPIBurst < 1 {
             throw ValidationError("--kube-api-burst \(kubeAPIBurst) must be at least 1, e.g. --kube-api-burst=10")

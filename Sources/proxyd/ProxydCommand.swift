@@ -12,9 +12,13 @@ struct ProxydCommand: AsyncParsableCommand {
         commandName: "proxyd",
         abstract: "Proxies Kubernetes Services on this node (a kube-proxy replacement).",
         discussion: """
-            proxyd follows Services, EndpointSlices and this node's Node object, computes what this node must
-            forward, and programs the kernel with nftables (default), iptables or IPVS. Flag names are
+            proxyd follows Services, EndpointSlices and this node's Node object, computes what this node must \
+            forward, and programs the kernel with nftables (default), iptables or IPVS. Flag names are \
             kube-proxy's where kube-proxy has them; boolean flags also accept kube-proxy's --flag=true form.
+
+            Without --once, --dry-run, --cleanup or --init-only, proxyd runs as a node daemon until SIGTERM: it \
+            follows the cluster, syncs the kernel, and serves /healthz, /livez, /metrics, /debug/rules and \
+            health-check node ports. Its rules stay in the kernel when it stops.
 
             Objects come from the API server (--kubeconfig, --master, or the in-cluster configuration), or from \
             manifest files with --objects.
