@@ -65,6 +65,10 @@ struct NftablesElementTable: Sendable {
         owners[id]
     }
 
+    mutating func reserveCapacity(_ elements: Int) {
+        owners.reserveCapacity(elements)
+    }
+
     mutating func add(_ element: NftablesElement, owner: String) {
         // Mutated in place (one hash lookup, no copy of the claims): this runs once per element of a full sync.
         let claim = Claim(owner: owner, element: element)
