@@ -126,32 +126,34 @@ public struct NftablesRenderer: Sendable {
         _ contributions: [ServicePortRules], rendering: NftablesRendering, table: String,
         into transaction: inout NftablesTransaction
     ) {
-        var bySet: [String: [NftablesElement]] = [:]
+        let order = NftablesSkeleton.elementSetOrder
+        // Positions (Service port, element) per set, in `order`: no copy of an element and no hashing of a set name.
+        var bySet = [[(port: Int, element: Int)]](repeating: [], count: order.count)
         // Only elements with several claims (a ClusterIP shared by a Service's ports, a hairpin pair) can be met
         // twice; most have one claim, and skip this second hash lookup.
         var emittedShared = Set<NftablesElement.ID>()
         var bytes = 0
-        for rules in contributions {
-            for element in rules.elements {
+        for (portIndex, rules) in contributions.enumerated() {
+            for (elementIndex, element) in rules.elements.enumerated() {
                 guard let claims = rendering.elements.claims(element.id), claims.first?.element == element else { continue }
                 if claims.count > 1 && !emittedShared.insert(element.id).inserted { continue }
-                bySet[element.set, default: []].append(element)
+                guard let setIndex = order.firstIndex(of: element.set) else { continue }
+                bySet[setIndex].append((portIndex, elementIndex))
                 bytes += element.textByteCount + 3
             }
         }
         transaction.reserveCapacity(bytes + 4096)
         transaction.write { text in
-            for set in NftablesSkeleton.elementSetOrder {
-                guard let elements = bySet[set], !elements.isEmpty else { continue }
+            for (set, positions) in zip(order, bySet) where !positions.isEmpty {
                 text.append("add element ")
                 text.append(table)
                 text.append(" ")
                 text.append(set)
                 text.append(" {\n")
-                for (index, element) in elements.enumerated() {
+                for (index, position) in positions.enumerated() {
                     text.append("\t")
-                    element.write(to: &text)
-                    text.append(index == elements.count - 1 ? "\n" : ",\n")
+                    contributions[position.port].elements[position.element].write(to: &text)
+                    text.append(index == positions.count - 1 ? "\n" : ",\n")
                 }
                 text.append("}\n")
             }
