@@ -52,8 +52,9 @@ struct SyncOnce {
     let logger: Logger
 
     func run() async throws {
-        let snapshot = try await ClusterSource.initialSnapshot(options: options, logger: logger)
-        let states = DesiredStates.compute(snapshot: snapshot, options: options, logger: logger)
+        // The snapshot is released before the sync: the kernel apply is the peak of proxyd's memory, and the
+        // cluster objects are not needed once the desired states exist.
+        let states = try await desiredStates()
         let backend = try Backends.make(options.mode)
         do {
             let result = try await backend.sync(states, changes: nil, forceFull: true)
@@ -69,6 +70,11 @@ struct SyncOnce {
             logger.error("sync failed: \(error.message)")
             throw ExitCode(1)
         }
+    }
+
+    private func desiredStates() async throws -> [DesiredState] {
+        let snapshot = try await ClusterSource.initialSnapshot(options: options, logger: logger)
+        return DesiredStates.compute(snapshot: snapshot, options: options, logger: logger)
     }
 }
 

@@ -92,6 +92,30 @@ struct NftablesRendererTests {
         #expect(partial.transaction.lines.contains { $0.hasPrefix("add element ip proxyd service-ips { 198.51.100.7 . tcp . 80 comment \"default/b external IP\" : goto masq-pick-2") })
     }
 
+    @Test func anElementSeveralPortsContributeIsWrittenOnce() {
+        // Both ports contribute the ClusterIP to cluster-ips: one element, written once.
+        let web = Fixtures.service("web", clusterIP: "10.96.0.5", ports: [.tcp(80, name: "http"), .tcp(443, name: "https")])
+        let slice = Fixtures.slice(
+            "default/web-1", service: "web", ports: [.init(name: "http", port: 8080), .init(name: "https", port: 8443)],
+            endpoints: [.ready("10.244.0.1")])
+        let text = NftablesRenderer().full(states([.service(web), .endpointSlice(slice)]), previous: nil).transaction.text
+        #expect(text.contains("add element ip proxyd cluster-ips {\n\t10.96.0.5\n}\n"))
+        #expect(text.contains("\t10.96.0.5 . tcp . 80 comment \"default/web:http cluster IP\" : goto pick-1,\n"))
+        #expect(text.contains("\t10.96.0.5 . tcp . 443 comment \"default/web:https cluster IP\" : goto pick-1\n"))
+    }
+
+    @Test func aTransactionIsItsLinesAndIsEmptyWithOnlyComments() {
+        var transaction = NftablesTransaction(lines: ["# IPv4", "add table ip proxyd"], isFull: false)
+        transaction.append("add chain ip proxyd c")
+        #expect(transaction.text == "# IPv4\nadd table ip proxyd\nadd chain ip proxyd c\n")
+        #expect(transaction.lines == ["# IPv4", "add table ip proxyd", "add chain ip proxyd c"])
+        #expect(!transaction.isEmpty)
+        #expect(NftablesTransaction(lines: ["# IPv4: -0 +0 ~0 Service ports", "# nothing"], isFull: false).isEmpty)
+        #expect(NftablesTransaction(isFull: false).isEmpty)
+        #expect(NftablesTransaction(isFull: false).text == "\n")
+        #expect(!NftablesTransaction(lines: ["# c", ""], isFull: false).isEmpty, "an empty line is not a comment")
+    }
+
     @Test func oneEndpointChangeIsAFewElementCommands() {
         let before = states(manyServices(500))[0]
         var objects = manyServices(500)

@@ -26,8 +26,30 @@ public final class NftablesDriver: Sendable {
     }
 
     /// Applies a transaction atomically.
+    ///
+    /// libnftables reads the text from memory: its scanner then skips stdio, about 8 % fewer instructions than
+    /// reading the same text from a file for a 10,000-Service transaction. nft 1.0.6 cannot say which line of a buffer it
+    /// refused, so a refused transaction is checked once more from a memfd in dry-run mode, which commits
+    /// nothing and yields nft's message with the right line.
+    ///
+    /// Around a full transaction the driver returns free heap memory to the kernel (`malloc_trim`): before, so
+    /// that what decoding and rendering left free counts only once against the peak that libnftables adds
+    /// (about 68 MB for 10,000 Services, on this thread's own malloc arena); after, because libnftables frees
+    /// all of it but glibc would otherwise keep it resident for the life of the process.
     public func apply(_ transaction: NftablesTransaction) async throws(NftablesError) {
-        _ = try await run(transaction.text)
+        let context = self.context
+        let text = transaction.text
+        let trims = transaction.isFull
+        try await thread.perform { () throws(NftablesError) in
+            if trims { malloc_trim(0) }
+            defer { if trims { malloc_trim(0) } }
+            guard let failure = context.runFromMemory(text) else { return }
+            nft_ctx_set_dry_run(context.pointer, true)
+            defer { nft_ctx_set_dry_run(context.pointer, false) }
+            _ = try context.run(text)
+            // The dry run passed (the kernel's refusal was transient): report the first message as it was.
+            throw NftablesError.parse(failure, source: nil, path: nil)
+        }
     }
 
     /// Runs nft commands (e.g. `list table ip proxyd`) and returns nft's output.
@@ -61,6 +83,13 @@ public final class NftablesDriver: Sendable {
         }
 
         deinit { nft_ctx_free(pointer) }
+
+        /// Runs `text` from memory; nil on success, else nft's error output (without a usable line number).
+        func runFromMemory(_ text: String) -> String? {
+            let status = text.withCString { nft_run_cmd_from_buffer(pointer, $0) }
+            guard status != 0 else { return nil }
+            return nft_ctx_get_error_buffer(pointer).map { String(cString: $0) } ?? ""
+        }
 
         func run(_ text: String) throws(NftablesError) -> String {
             let fd = cnftables_memfd("proxyd-nft")

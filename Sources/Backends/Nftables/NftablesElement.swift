@@ -16,10 +16,28 @@ struct NftablesElement: Sendable, Hashable {
 
     /// The element as written inside `{ … }` of an `add element` command.
     var text: String {
-        var text = key
-        if let comment { text += " comment \"\(comment)\"" }
-        if let value { text += " : \(value)" }
+        var text = ""
+        write(to: &text)
         return text
+    }
+
+    /// Appends `text` to `output` without building it first.
+    func write(to output: inout String) {
+        output.append(key)
+        if let comment {
+            output.append(" comment \"")
+            output.append(comment)
+            output.append("\"")
+        }
+        if let value {
+            output.append(" : ")
+            output.append(value)
+        }
+    }
+
+    /// The length of `text` in UTF-8 bytes.
+    var textByteCount: Int {
+        key.utf8.count + (comment.map { $0.utf8.count + 11 } ?? 0) + (value.map { $0.utf8.count + 3 } ?? 0)
     }
 }
 
@@ -42,12 +60,19 @@ struct NftablesElementTable: Sendable {
         owners[id]?.first?.element
     }
 
+    /// Every claim on `id`, the winning one first; nil when nobody wants it.
+    func claims(_ id: NftablesElement.ID) -> [Claim]? {
+        owners[id]
+    }
+
+    mutating func reserveCapacity(_ elements: Int) {
+        owners.reserveCapacity(elements)
+    }
+
     mutating func add(_ element: NftablesElement, owner: String) {
-        var claims = owners[element.id, default: []]
+        // Mutated in place (one hash lookup, no copy of the claims): this runs once per element of a full sync.
         let claim = Claim(owner: owner, element: element)
-        let index = claims.firstIndex { $0.owner > owner } ?? claims.endIndex
-        claims.insert(claim, at: index)
-        owners[element.id] = claims
+        owners[element.id, default: []].insertSorted(claim)
     }
 
     mutating func remove(_ element: NftablesElement, owner: String) {
@@ -66,12 +91,33 @@ struct NftablesElementTable: Sendable {
     func conflicts(among ids: some Sequence<NftablesElement.ID>) -> [String] {
         var result: [String] = []
         for id in Set(ids) where Self.claimedMaps.contains(id.set) {
-            guard let claims = owners[id], claims.count > 1, let winner = claims.first else { continue }
-            for claim in claims.dropFirst() where claim.element.value != winner.element.value {
-                result.append(
-                    "\(claim.owner) and \(winner.owner) both claim \(id.key) in \(id.set); \(winner.owner) wins")
-            }
+            guard let claims = owners[id] else { continue }
+            Self.conflicts(id, claims, into: &result)
         }
         return result.sorted()
+    }
+
+    /// `conflicts(among:)` for every element of the table (a full sync), without hashing any key again.
+    func allConflicts() -> [String] {
+        var result: [String] = []
+        for (id, claims) in owners where claims.count > 1 && Self.claimedMaps.contains(id.set) {
+            Self.conflicts(id, claims, into: &result)
+        }
+        return Array(Set(result)).sorted()
+    }
+
+    private static func conflicts(_ id: NftablesElement.ID, _ claims: [Claim], into result: inout [String]) {
+        guard claims.count > 1, let winner = claims.first else { return }
+        for claim in claims.dropFirst() where claim.element.value != winner.element.value {
+            result.append("\(claim.owner) and \(winner.owner) both claim \(id.key) in \(id.set); \(winner.owner) wins")
+        }
+    }
+}
+
+extension Array where Element == NftablesElementTable.Claim {
+    /// Inserts `claim` after every claim whose owner sorts before or equal to its owner.
+    fileprivate mutating func insertSorted(_ claim: Element) {
+        let index = firstIndex { $0.owner > claim.owner } ?? endIndex
+        insert(claim, at: index)
     }
 }

@@ -19,7 +19,7 @@ public struct NftablesRenderer: Sendable {
     /// which keeps ClientIP affinity entries; without, it deletes and recreates them (at start-up, when proxyd
     /// cannot know what an earlier process left behind).
     public func full(_ states: [DesiredState], previous: [IPFamily: NftablesRendering]?) -> Output {
-        var lines: [String] = []
+        var transaction = NftablesTransaction(isFull: true)
         var renderings: [IPFamily: NftablesRendering] = [:]
         var warnings: [String] = []
         let served = Set(states.map(\.family))
@@ -27,16 +27,17 @@ public struct NftablesRenderer: Sendable {
             // A family no longer (or not) served: its table, if any, goes.
             if previous == nil || previous?[family] != nil {
                 let syntax = NftablesSyntax(family: family)
-                lines += ["add table \(syntax.tableFamily) \(NftablesNames.table)", "delete table \(syntax.tableFamily) \(NftablesNames.table)"]
+                transaction.append("add table \(syntax.tableFamily) \(NftablesNames.table)")
+                transaction.append("delete table \(syntax.tableFamily) \(NftablesNames.table)")
             }
         }
         for state in states.sorted(by: { $0.family.rawValue < $1.family.rawValue }) {
-            let (familyLines, rendering, familyWarnings) = fullFamily(state, previous: previous?[state.family], replace: previous == nil)
-            lines += familyLines
+            let (rendering, familyWarnings) = fullFamily(
+                state, previous: previous?[state.family], replace: previous == nil, into: &transaction)
             renderings[state.family] = rendering
             warnings += familyWarnings
         }
-        return Output(transaction: NftablesTransaction(lines: lines, isFull: true), renderings: renderings, warnings: warnings)
+        return Output(transaction: transaction, renderings: renderings, warnings: warnings)
     }
 
     /// A partial transaction applying `diffs`, updating `committed` in place to what the transaction commits.
@@ -70,17 +71,14 @@ public struct NftablesRenderer: Sendable {
     // MARK: Full
 
     private func fullFamily(
-        _ state: DesiredState, previous: NftablesRendering?, replace: Bool
-    ) -> ([String], NftablesRendering, [String]) {
+        _ state: DesiredState, previous: NftablesRendering?, replace: Bool, into transaction: inout NftablesTransaction
+    ) -> (NftablesRendering, [String]) {
         var rendering = NftablesRendering(family: state.family, node: state.node)
         let renderer = rendering.portRenderer
-        var contributions: [ServicePortRules] = []
-        contributions.reserveCapacity(state.servicePortCount)
-        for port in state.servicePorts {
-            let rules = renderer.rules(for: port)
-            rendering.add(rules)
-            contributions.append(rules)
-        }
+        let contributions = state.servicePorts.map { renderer.rules(for: $0) }
+        // Sized once: growing a dictionary of 40,000 elements step by step rehashes every key several times.
+        rendering.elements.reserveCapacity(contributions.reduce(0) { $0 + $1.elements.count })
+        for rules in contributions { rendering.add(rules) }
         let skeleton = NftablesSkeleton(syntax: rendering.syntax, node: state.node)
         let table = "\(rendering.syntax.tableFamily) \(NftablesNames.table)"
         var lines = ["# \(state.family): \(state.servicePortCount) Service ports, \(replace ? "replacing" : "refilling") table \(table)"]
@@ -114,31 +112,52 @@ public struct NftablesRenderer: Sendable {
             lines += ruleLines(rendering.serviceChains[name]!, table: table)
         }
         lines += skeleton.nodeElements(table)
-        lines += elementLines(contributions, rendering: rendering, table: table)
-        let warnings = rendering.elements.conflicts(among: contributions.lazy.flatMap { $0.elements.map(\.id) })
-        return (lines, rendering, Array(Set(warnings)).sorted())
+        for line in lines { transaction.append(line) }
+        writeElements(contributions, rendering: rendering, table: table, into: &transaction)
+        return (rendering, rendering.elements.allConflicts())
     }
 
     /// `add element` commands, one per set, elements in Service-port order, each element once (its winning
     /// owner emits it).
-    private func elementLines(_ contributions: [ServicePortRules], rendering: NftablesRendering, table: String) -> [String] {
-        var bySet: [String: [String]] = [:]
-        var emitted = Set<NftablesElement.ID>()
-        for rules in contributions {
-            for element in rules.elements where rendering.elements.effective(element.id) == element {
-                if emitted.insert(element.id).inserted { bySet[element.set, default: []].append(element.text) }
+    ///
+    /// The bulk of a large transaction: written straight into the transaction's text, without a string per
+    /// element or per line.
+    private func writeElements(
+        _ contributions: [ServicePortRules], rendering: NftablesRendering, table: String,
+        into transaction: inout NftablesTransaction
+    ) {
+        let order = NftablesSkeleton.elementSetOrder
+        // Positions (Service port, element) per set, in `order`: no copy of an element and no hashing of a set name.
+        var bySet = [[(port: Int, element: Int)]](repeating: [], count: order.count)
+        // Only elements with several claims (a ClusterIP shared by a Service's ports, a hairpin pair) can be met
+        // twice; most have one claim, and skip this second hash lookup.
+        var emittedShared = Set<NftablesElement.ID>()
+        var bytes = 0
+        for (portIndex, rules) in contributions.enumerated() {
+            for (elementIndex, element) in rules.elements.enumerated() {
+                guard let claims = rendering.elements.claims(element.id), claims.first?.element == element else { continue }
+                if claims.count > 1 && !emittedShared.insert(element.id).inserted { continue }
+                guard let setIndex = order.firstIndex(of: element.set) else { continue }
+                bySet[setIndex].append((portIndex, elementIndex))
+                bytes += element.textByteCount + 3
             }
         }
-        var lines: [String] = []
-        for set in NftablesSkeleton.elementSetOrder {
-            guard let elements = bySet[set], !elements.isEmpty else { continue }
-            lines.append("add element \(table) \(set) {")
-            for (index, element) in elements.enumerated() {
-                lines.append("\t" + element + (index == elements.count - 1 ? "" : ","))
+        transaction.reserveCapacity(bytes + 4096)
+        transaction.write { text in
+            for (set, positions) in zip(order, bySet) where !positions.isEmpty {
+                text.append("add element ")
+                text.append(table)
+                text.append(" ")
+                text.append(set)
+                text.append(" {\n")
+                for (index, position) in positions.enumerated() {
+                    text.append("\t")
+                    contributions[position.port].elements[position.element].write(to: &text)
+                    text.append(index == positions.count - 1 ? "\n" : ",\n")
+                }
+                text.append("}\n")
             }
-            lines.append("}")
         }
-        return lines
     }
 
     private func ruleLines(_ chain: NftablesChain, table: String) -> [String] {
