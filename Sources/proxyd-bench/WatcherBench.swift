@@ -83,13 +83,8 @@ struct WatcherBench: AsyncParsableCommand {
 
         let proxyd = try sibling("proxyd")
         let kubeconfig = NSTemporaryDirectory() + "proxyd-bench-kubeconfig-\(UUID().uuidString)"
-        try """
-            apiVersion: v1
-            kind: Config
-            current-context: bench
-            clusters: [{name: bench, cluster: {server: "\(server.url.absoluteString)"}}]
-            contexts: [{name: bench, context: {cluster: bench}}]
-            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        try FakeAPIServer.kubeconfig(server: server.url.absoluteString)
+            .write(toFile: kubeconfig, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
         let dryRun = try MeasuredProcess.run([
             proxyd, "--kubeconfig", kubeconfig, "--hostname-override", GeneratedCluster.nodeName, "--dry-run", "--output", "model",

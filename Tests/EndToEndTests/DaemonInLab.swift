@@ -70,24 +70,7 @@ final class DaemonInLab: Sendable {
 
     /// A kubeconfig for the forwarded API server and a KubeProxyConfiguration naming it, as a ConfigMap holds it.
     func writeConfiguration() throws {
-        let kubeconfig = """
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: lab
-              cluster:
-                server: http://127.0.0.1:\(Self.apiPort)
-            users:
-            - name: proxyd
-              user:
-                token: lab-token
-            contexts:
-            - name: lab
-              context:
-                cluster: lab
-                user: proxyd
-            current-context: lab
-            """
+        let kubeconfig = FakeAPIServer.kubeconfig(server: "http://127.0.0.1:\(Self.apiPort)", token: "lab-token")
         let config = """
             apiVersion: kubeproxy.config.k8s.io/v1alpha1
             kind: KubeProxyConfiguration

@@ -49,14 +49,8 @@ struct APIServerOnceTests {
                 // The node reaches the API server (a Unix socket of this process) on its own loopback.
                 try await lab.forward(in: lab.node, listen: IPSocketAddress("127.0.0.1:6443")!, toUnixSocket: socket)
                 let kubeconfig = NSTemporaryDirectory() + "proxyd-kubeconfig-\(UUID().uuidString)"
-                try """
-                    apiVersion: v1
-                    kind: Config
-                    current-context: lab
-                    clusters: [{name: lab, cluster: {server: "http://127.0.0.1:6443"}}]
-                    contexts: [{name: lab, context: {cluster: lab, user: proxy}}]
-                    users: [{name: proxy, user: {token: lab-token}}]
-                    """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+                try FakeAPIServer.kubeconfig(server: "http://127.0.0.1:6443", token: "lab-token")
+                    .write(toFile: kubeconfig, atomically: true, encoding: .utf8)
                 defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
                 let run = try await lab.exec(in: lab.node, [proxyd, "--kubeconfig", kubeconfig] + flags).requireSuccess()
                 #expect(run.stderr.contains("over urlsession"), "\(run.stderr)")
@@ -88,13 +82,8 @@ struct APIServerOnceTests {
     @Test func daemonFollowsChangesOnTheAPIServer() async throws {
         let socket = "/tmp/proxyd-api-\(UUID().uuidString.prefix(8)).sock"
         let kubeconfig = NSTemporaryDirectory() + "proxyd-kubeconfig-\(UUID().uuidString)"
-        try """
-            apiVersion: v1
-            kind: Config
-            current-context: lab
-            clusters: [{name: lab, cluster: {server: "http://127.0.0.1:6443"}}]
-            contexts: [{name: lab, context: {cluster: lab}}]
-            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        try FakeAPIServer.kubeconfig(server: "http://127.0.0.1:6443")
+            .write(toFile: kubeconfig, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
         let web = KubernetesObject.service(Fixtures.service("default/web", clusterIP: "10.96.0.10"))
         try await FakeAPIServer.with(.init(listen: .unixSocket(socket))) { server in

@@ -21,14 +21,8 @@ struct URLSessionTLSTests {
             ])
             let directory = try TemporaryDirectory()
             // No certificate-authority: the CA must come from the system bundle, so auto picks URLSession.
-            let kubeconfig = try directory.write("kubeconfig", """
-                apiVersion: v1
-                kind: Config
-                current-context: lab
-                clusters: [{name: lab, cluster: {server: "\(server.url.absoluteString)"}}]
-                contexts: [{name: lab, context: {cluster: lab, user: proxy}}]
-                users: [{name: proxy, user: {token: tls-token}}]
-                """)
+            let kubeconfig = try directory.write(
+                "kubeconfig", FakeAPIServer.kubeconfig(server: server.url.absoluteString, token: "tls-token"))
             let command = [
                 try LabBinaries.path(of: "proxyd"), "--kubeconfig", kubeconfig, "--hostname-override", "node-a",
                 "--cluster-cidr", "10.244.0.0/16", "--dry-run", "--output", "model",
