@@ -89,8 +89,14 @@ struct ProxyMetrics: Sendable {
 }
 
 extension Duration {
+    /// Whole nanoseconds, saturating at Int64's bounds (about ±292 years) as Go's `time.Since` does: a latency
+    /// measured from a hostile `last-change-trigger-time` in year 1 lands in the +Inf bucket instead of trapping.
     var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (total, overflowSum) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
+        if overflowSum { return seconds < 0 ? .min : .max }
+        return total
     }
 }
