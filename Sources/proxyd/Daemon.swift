@@ -26,6 +26,10 @@ struct Daemon {
             conntrack = nil
         }
         let metrics = ProxyMetrics.bootstrap(mode: backend.mode)
+        // Before the first sync, the families the model would serve without the Node: the series of each exist
+        // from start, as kube-proxy's do.
+        metrics.registerInitialSeries(families: ProxyModel(configuration: options.configuration).servedFamilies(
+            node: NodeContext(snapshot: ClusterSnapshot(), nodeName: options.configuration.nodeName, localAddresses: LocalAddresses.read())))
         let daemon = options.daemon
         let status = ProxyStatus(mode: backend.mode, healthTimeout: daemon.syncPeriod.duration * 2)
         let healthChecks = HealthCheckNodePorts(status: status, logger: logger)

@@ -33,6 +33,14 @@ final class DaemonInLab: Sendable {
     /// Builds the lab, starts the pods' servers, the fake API server (holding the lab's Nodes), the forwarder
     /// and proxyd; runs `body`; tears everything down on every exit path.
     static func with(_ body: (DaemonInLab, LabProcess) async throws -> Void) async throws {
+        try await prepared { run in
+            let proxyd = try await run.startProxyd()
+            try await body(run, proxyd)
+        }
+    }
+
+    /// Like ``with(_:)`` but without starting proxyd: the body starts it when and as it needs.
+    static func prepared(_ body: (DaemonInLab) async throws -> Void) async throws {
         let directory = NSTemporaryDirectory() + "pxe-" + String(UUID().uuidString.prefix(8))
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -48,8 +56,7 @@ final class DaemonInLab: Sendable {
                 let run = DaemonInLab(lab: lab, server: server, directory: directory, socketPath: socketPath)
                 try await run.startForwarder()
                 try run.writeConfiguration()
-                let proxyd = try await run.startProxyd()
-                try await body(run, proxyd)
+                try await body(run)
             }
         }
     }
@@ -92,9 +99,14 @@ final class DaemonInLab: Sendable {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
+    /// Starts `proxyd --config` in the node, without waiting for anything.
+    func launchProxyd() async throws -> LabProcess {
+        try await lab.start(in: lab.node, [try LabBinaries.path(of: "proxyd"), "--config", configPath, "--v", "2"])
+    }
+
     /// Starts `proxyd --config` in the node and waits until its first sync is in the kernel (`/healthz` 200).
     func startProxyd() async throws -> LabProcess {
-        let proxyd = try await lab.start(in: lab.node, [try LabBinaries.path(of: "proxyd"), "--config", configPath, "--v", "2"])
+        let proxyd = try await launchProxyd()
         try await eventually("proxyd's /healthz answers 200 after its first sync", process: proxyd) {
             try await self.http("http://127.0.0.1:\(Self.healthzPort)/healthz").status == 200
         }

@@ -1,0 +1,53 @@
+import Foundation
+import ProxyTesting
+import ServiceModel
+import Testing
+
+/// The real proxyd daemon in a lab node, where a node differs from the usual one or someone misbehaves: a
+/// scrape before anything happened.
+@Suite("proxyd daemon hardening")
+struct DaemonHardeningTests {
+    /// kube-proxy exports its counters and histograms, and client_golang its process metrics, from start;
+    /// proxyd exported each series only once something was observed.
+    @Test("/metrics lists kube-proxy's series and the process metrics before the first sync")
+    func metricsBeforeTheFirstSync() async throws {
+        try await DaemonInLab.prepared { run in
+            // No API server: proxyd lists nothing, so it never syncs.
+            await run.stopForwarder()
+            let proxyd = try await run.launchProxyd()
+            let url = "http://127.0.0.1:\(DaemonInLab.metricsPort)/metrics"
+            try await run.eventually("/metrics answers", process: proxyd) { try await run.http(url).status == 200 }
+            let body = try await run.http(url).body
+            #expect(!proxyd.standardError.contains(" synced "), "no sync may have happened: \(proxyd.standardError)")
+            for family in ["IPv4", "IPv6"] {
+                for series in [
+                    "kubeproxy_sync_proxy_rules_duration_seconds_count", "kubeproxy_sync_full_proxy_rules_duration_seconds_count",
+                    "kubeproxy_sync_partial_proxy_rules_duration_seconds_count", "kubeproxy_network_programming_duration_seconds_count",
+                ] {
+                    #expect(body.contains("\(series){ip_family=\"\(family)\"} 0\n"), "/metrics lacks \(series) for \(family):\n\(body)")
+                }
+                #expect(body.contains("kubeproxy_network_programming_duration_seconds_bucket{ip_family=\"\(family)\",le=\"0.25\"} 0\n"))
+                #expect(body.contains("kubeproxy_sync_proxy_rules_no_local_endpoints_total{ip_family=\"\(family)\",traffic_policy=\"external\"} 0"))
+            }
+            func value(_ name: String) -> Double? {
+                body.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.dropFirst(name.count + 1)) }
+            }
+            for series in [
+                "kubeproxy_sync_proxy_rules_last_timestamp_seconds", "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds",
+                "kubeproxy_sync_proxy_rules_endpoint_changes_total", "kubeproxy_sync_proxy_rules_service_changes_total",
+                "kubeproxy_sync_proxy_rules_endpoint_changes_pending", "kubeproxy_sync_proxy_rules_service_changes_pending",
+                "kubeproxy_sync_proxy_rules_nftables_sync_failures_total", "kubeproxy_conntrack_reconciler_deleted_entries_total",
+                "kubeproxy_conntrack_reconciler_sync_duration_seconds_count",
+            ] {
+                #expect(value(series) == 0, "/metrics lacks \(series) at 0")
+            }
+            #expect((value("process_resident_memory_bytes") ?? 0) > 0)
+            #expect((value("process_virtual_memory_bytes") ?? 0) >= (value("process_resident_memory_bytes") ?? .infinity))
+            #expect((value("process_open_fds") ?? 0) > 0)
+            #expect((value("process_max_fds") ?? 0) >= (value("process_open_fds") ?? .infinity))
+            #expect(value("process_cpu_seconds_total") != nil)
+            #expect((value("process_start_time_seconds") ?? 0) > 1_600_000_000)
+            #expect(body.contains("# TYPE process_cpu_seconds_total counter\n"))
+        }
+    }
+}
