@@ -32,7 +32,9 @@ struct Daemon {
             node: NodeContext(snapshot: ClusterSnapshot(), nodeName: options.configuration.nodeName, localAddresses: LocalAddresses.read())))
         let daemon = options.daemon
         let status = ProxyStatus(mode: backend.mode, healthTimeout: daemon.syncPeriod.duration * 2)
-        let healthChecks = HealthCheckNodePorts(status: status, logger: logger)
+        // One budget for every HTTP server: descriptors stay bounded whatever the number of health-check ports.
+        let budget = ConnectionBudget(limit: ProxyHTTPServers.connectionLimit)
+        let healthChecks = HealthCheckNodePorts(status: status, budget: budget, logger: logger)
         let logger = self.logger
         let runner = SyncRunner(
             backend: backend, conntrack: conntrack, configuration: options.configuration,
@@ -65,12 +67,16 @@ struct Daemon {
             TaskService(name: "sync runner") { await runner.run() },
         ]
         if let address = BindAddressValue(daemon.healthzBindAddress), address.port != 0 {
-            services.append(ProxyHTTPServers.application(address: address, name: "proxyd-healthz", logger: logger) {
+            services.append(ProxyHTTPServers.application(
+                host: address.host, port: address.port, name: "proxyd-healthz", budget: budget, logger: logger
+            ) {
                 ProxyHTTPServers.healthRoutes($0, status: status, metrics: metrics)
             })
         }
         if let address = BindAddressValue(daemon.metricsBindAddress), address.port != 0 {
-            services.append(ProxyHTTPServers.application(address: address, name: "proxyd-metrics", logger: logger) {
+            services.append(ProxyHTTPServers.application(
+                host: address.host, port: address.port, name: "proxyd-metrics", budget: budget, logger: logger
+            ) {
                 ProxyHTTPServers.metricsRoutes($0, status: status, metrics: metrics, runner: runner)
             })
         }

@@ -3,10 +3,33 @@ import ProxyTesting
 import ServiceModel
 import Testing
 
-/// The real proxyd daemon in a lab node, where a node differs from the usual one or someone misbehaves: a
-/// scrape before anything happened.
+/// The real proxyd daemon in a lab node, where a node differs from the usual one or someone misbehaves: a flood
+/// of idle connections, a scrape before anything happened.
 @Suite("proxyd daemon hardening")
 struct DaemonHardeningTests {
+    /// 20,000 such connections took every descriptor: the API server connection failed and /healthz stopped.
+    @Test("idle half-sent connections to /healthz are bounded and closed; /healthz keeps answering")
+    func slowlorisOnTheHealthPort() async throws {
+        try await DaemonInLab.with { run, proxyd in
+            // More than the connection budget (256), well within this process's descriptors.
+            let flood = try await HalfSentConnections.open(count: 300, port: DaemonInLab.healthzPort, namespace: run.lab.node.namespace)
+            do {
+                let healthz = try await run.http("http://127.0.0.1:\(DaemonInLab.healthzPort)/healthz")
+                #expect(healthz.status == 200, "\(healthz)\n\(proxyd.standardError)")
+                let metrics = try await run.http("http://127.0.0.1:\(DaemonInLab.metricsPort)/metrics")
+                #expect(metrics.status == 200)
+                // The oldest beyond the budget at once, the rest once idle for the timeout (10 s).
+                let stillOpen = await flood.waitUntilTheServerClosesAll(timeout: .seconds(60))
+                #expect(stillOpen == 0, "\(stillOpen) of 300 idle half-sent connections were never closed")
+                #expect(try await run.http("http://127.0.0.1:\(DaemonInLab.healthzPort)/healthz").status == 200)
+            } catch {
+                await flood.close()
+                throw error
+            }
+            await flood.close()
+        }
+    }
+
     /// kube-proxy exports its counters and histograms, and client_golang its process metrics, from start;
     /// proxyd exported each series only once something was observed.
     @Test("/metrics lists kube-proxy's series and the process metrics before the first sync")

@@ -9,16 +9,21 @@ import ServiceModel
 /// answering as kube-proxy does: kube-proxy's JSON, header `X-Load-Balancing-Endpoint-Weight: N`, 200 when the
 /// node has N > 0 ready endpoints of the Service and the proxy is healthy, else 503. Servers open and close as
 /// Services come and go.
+///
+/// Connections count against the daemon's ``ConnectionBudget`` and close when idle, like those of the other
+/// servers.
 actor HealthCheckNodePorts {
     private let status: ProxyStatus
+    private let budget: ConnectionBudget
     private let logger: Logger
     /// Each server runs as the only service of a group of its own, so closing it is a graceful shutdown:
     /// the listener closes, open probes finish, nothing is cancelled mid-write.
     private var servers: [UInt16: (group: ServiceGroup, task: Task<Void, Never>)] = [:]
     private var services: [UInt16: HealthCheckService] = [:]
 
-    init(status: ProxyStatus, logger: Logger) {
+    init(status: ProxyStatus, budget: ConnectionBudget, logger: Logger) {
         self.status = status
+        self.budget = budget
         self.logger = logger
     }
 
@@ -70,7 +75,9 @@ actor HealthCheckNodePorts {
         router.get("**", use: handler)
         var quiet = logger
         quiet.logLevel = .warning
-        let app = Application(router: router, configuration: .init(address: .hostname("::", port: Int(port))), logger: quiet)
+        let app = Application(
+            router: router, server: ProxyHTTPServers.server(budget: budget),
+            configuration: .init(address: .hostname("::", port: Int(port))), logger: quiet)
         let group = ServiceGroup(configuration: .init(services: [app], logger: quiet))
         let logger = self.logger
         let task = Task {
