@@ -25,11 +25,12 @@ struct Daemon {
             logger.warning("stale UDP conntrack entries will not be cleaned: \(error)")
             conntrack = nil
         }
+        let localAddresses = LocalAddresses.read()
         let metrics = ProxyMetrics.bootstrap(mode: backend.mode)
         // Before the first sync, the families the model would serve without the Node: the series of each exist
         // from start, as kube-proxy's do.
         metrics.registerInitialSeries(families: ProxyModel(configuration: options.configuration).servedFamilies(
-            node: NodeContext(snapshot: ClusterSnapshot(), nodeName: options.configuration.nodeName, localAddresses: LocalAddresses.read())))
+            node: NodeContext(snapshot: ClusterSnapshot(), nodeName: options.configuration.nodeName, localAddresses: localAddresses)))
         let daemon = options.daemon
         let status = ProxyStatus(mode: backend.mode, healthTimeout: daemon.syncPeriod.duration * 2)
         // One budget for every HTTP server: descriptors stay bounded whatever the number of health-check ports.
@@ -48,7 +49,7 @@ struct Daemon {
                 metrics.pending(endpointChanges: endpointChanges, serviceChanges: serviceChanges)
             case .synced(let report):
                 metrics.record(report)
-                if report.succeeded { await healthChecks.reconcile(report.healthCheckServices) }
+                if report.succeeded { await healthChecks.reconcile(report.healthCheckServices, hosts: report.healthCheckHosts) }
             case .node:
                 break
             }
@@ -68,14 +69,16 @@ struct Daemon {
         ]
         if let address = BindAddressValue(daemon.healthzBindAddress), address.port != 0 {
             services.append(ProxyHTTPServers.application(
-                host: address.host, port: address.port, name: "proxyd-healthz", budget: budget, logger: logger
+                host: ListenHosts.host(for: address, localAddresses: localAddresses), port: address.port,
+                name: "proxyd-healthz", budget: budget, logger: logger
             ) {
                 ProxyHTTPServers.healthRoutes($0, status: status, metrics: metrics)
             })
         }
         if let address = BindAddressValue(daemon.metricsBindAddress), address.port != 0 {
             services.append(ProxyHTTPServers.application(
-                host: address.host, port: address.port, name: "proxyd-metrics", budget: budget, logger: logger
+                host: ListenHosts.host(for: address, localAddresses: localAddresses), port: address.port,
+                name: "proxyd-metrics", budget: budget, logger: logger
             ) {
                 ProxyHTTPServers.metricsRoutes($0, status: status, metrics: metrics, runner: runner)
             })

@@ -3,10 +3,41 @@ import ProxyTesting
 import ServiceModel
 import Testing
 
-/// The real proxyd daemon in a lab node, where a node differs from the usual one or someone misbehaves: a flood
-/// of idle connections, a scrape before anything happened.
+/// The real proxyd daemon in a lab node, where a node differs from the usual one or someone misbehaves: an
+/// IPv4-only node, a flood of idle connections, a scrape before anything happened.
 @Suite("proxyd daemon hardening")
 struct DaemonHardeningTests {
+    let a = ScenarioAddresses(.ipv4)
+
+    /// The health-check node port bound `::`, which a node without IPv6 cannot bind ("Address family for
+    /// hostname not supported"): load balancers saw every node as unhealthy.
+    @Test("a health-check node port answers on a node without IPv6")
+    func healthCheckNodePortOnAnIPv4OnlyNode() async throws {
+        let spec = LabSpec(pods: ServiceScenario.labSpec.pods, remotePods: ServiceScenario.labSpec.remotePods, ipv4OnlyNode: true)
+        // An IPv4-only cluster's Nodes have IPv4 addresses only.
+        let nodes: [KubernetesObject] = [
+            .node(Fixtures.node(ServiceScenario.nodeName, addresses: [a.node.description])),
+            .node(Fixtures.node(ServiceScenario.remoteNodeName, addresses: [a.remoteNode.description])),
+        ]
+        try await DaemonInLab.with(spec: spec, nodes: nodes) { run, proxyd in
+            let healthCheckNodePort = 32100
+            let service = a.service("edge", clusterIP: 20, type: "LoadBalancer", ports: [.tcp(80, name: "http", nodePort: 30080)]) {
+                $0.spec.externalTrafficPolicy = "Local"
+                $0.spec.healthCheckNodePort = healthCheckNodePort
+                $0.status = .init(loadBalancer: .init(ingress: [.init(ip: a.loadBalancerIP(7))]))
+            }
+            try await run.server.put([service, a.slice("edge", ready: ["web-1"])])
+            let url = "http://\(a.node):\(healthCheckNodePort)/"
+            try await run.eventually("the health-check node port answers 200 from the client", process: proxyd) {
+                try await run.http(url, from: run.lab.client).status == 200
+            }
+            #expect(try await run.http(url, from: run.lab.client).headers["x-load-balancing-endpoint-weight"] == "1")
+            #expect(!proxyd.standardError.contains("cannot serve health-check node port"), "\(proxyd.standardError)")
+            // The NodePort itself works there too.
+            #expect(try await run.outcome(a.node.description, port: 30080).replyName == "web-1")
+        }
+    }
+
     /// 20,000 such connections took every descriptor: the API server connection failed and /healthz stopped.
     @Test("idle half-sent connections to /healthz are bounded and closed; /healthz keeps answering")
     func slowlorisOnTheHealthPort() async throws {
