@@ -71,6 +71,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // HTTP1Channel and ServerChildChannel: the servers' idle timeout and connection budget.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -137,8 +140,9 @@ let package = Package(
             swiftSettings: upcoming
         ),
         // End-to-end: the real proxyd daemon in a lab node, following the fake API server (root).
+        // Backends: KernelThread, to hold sockets inside a lab namespace from the test process.
         .testTarget(
-            name: "EndToEndTests", dependencies: ["ServiceModel", "ProxyTesting", "proxyd", "proxyd-lab"],
+            name: "EndToEndTests", dependencies: ["ServiceModel", "ProxyTesting", "Backends", "proxyd", "proxyd-lab"],
             swiftSettings: upcoming
         ),
         // Kernel tests: real rules in real network namespaces (root), through proxyd's real driver and binary.

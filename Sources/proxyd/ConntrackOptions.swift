@@ -14,12 +14,14 @@ struct ConntrackOptions: ParsableArguments {
 
     @Option(
         name: .customLong("conntrack-tcp-timeout-established"),
-        help: ArgumentHelp("Idle timeout of established TCP connections (Go duration; 0 leaves it as it is). Default: 24h.", valueName: "duration"))
+        help: ArgumentHelp("Idle timeout of established TCP connections (Go duration; 0 leaves it as it is). Default: 24h.", valueName: "duration"),
+        transform: GoDuration.argument)
     var conntrackTCPEstablishedTimeout: GoDuration?
 
     @Option(
         name: .customLong("conntrack-tcp-timeout-close-wait"),
-        help: ArgumentHelp("Timeout of TCP connections in CLOSE_WAIT (Go duration; 0 leaves it as it is). Default: 1h.", valueName: "duration"))
+        help: ArgumentHelp("Timeout of TCP connections in CLOSE_WAIT (Go duration; 0 leaves it as it is). Default: 1h.", valueName: "duration"),
+        transform: GoDuration.argument)
     var conntrackTCPCloseWaitTimeout: GoDuration?
 
     @Flag(
@@ -29,12 +31,14 @@ struct ConntrackOptions: ParsableArguments {
 
     @Option(
         name: .customLong("conntrack-udp-timeout"),
-        help: ArgumentHelp("Idle timeout of UNREPLIED UDP flows (Go duration; 0 leaves it as it is). Default: unchanged.", valueName: "duration"))
+        help: ArgumentHelp("Idle timeout of UNREPLIED UDP flows (Go duration; 0 leaves it as it is). Default: unchanged.", valueName: "duration"),
+        transform: GoDuration.argument)
     var conntrackUDPTimeout: GoDuration?
 
     @Option(
         name: .customLong("conntrack-udp-timeout-stream"),
-        help: ArgumentHelp("Idle timeout of ASSURED UDP flows (Go duration; 0 leaves it as it is). Default: unchanged.", valueName: "duration"))
+        help: ArgumentHelp("Idle timeout of ASSURED UDP flows (Go duration; 0 leaves it as it is). Default: unchanged.", valueName: "duration"),
+        transform: GoDuration.argument)
     var conntrackUDPStreamTimeout: GoDuration?
 
     /// Boolean flags that also take kube-proxy's `--flag=true|false` form.

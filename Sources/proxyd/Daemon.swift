@@ -25,10 +25,17 @@ struct Daemon {
             logger.warning("stale UDP conntrack entries will not be cleaned: \(error)")
             conntrack = nil
         }
+        let localAddresses = LocalAddresses.read()
         let metrics = ProxyMetrics.bootstrap(mode: backend.mode)
+        // Before the first sync, the families the model would serve without the Node: the series of each exist
+        // from start, as kube-proxy's do.
+        metrics.registerInitialSeries(families: ProxyModel(configuration: options.configuration).servedFamilies(
+            node: NodeContext(snapshot: ClusterSnapshot(), nodeName: options.configuration.nodeName, localAddresses: localAddresses)))
         let daemon = options.daemon
         let status = ProxyStatus(mode: backend.mode, healthTimeout: daemon.syncPeriod.duration * 2)
-        let healthChecks = HealthCheckNodePorts(status: status, logger: logger)
+        // One budget for every HTTP server: descriptors stay bounded whatever the number of health-check ports.
+        let budget = ConnectionBudget(limit: ProxyHTTPServers.connectionLimit)
+        let healthChecks = HealthCheckNodePorts(status: status, budget: budget, logger: logger)
         let logger = self.logger
         let runner = SyncRunner(
             backend: backend, conntrack: conntrack, configuration: options.configuration,
@@ -42,7 +49,7 @@ struct Daemon {
                 metrics.pending(endpointChanges: endpointChanges, serviceChanges: serviceChanges)
             case .synced(let report):
                 metrics.record(report)
-                if report.succeeded { await healthChecks.reconcile(report.healthCheckServices) }
+                if report.succeeded { await healthChecks.reconcile(report.healthCheckServices, hosts: report.healthCheckHosts) }
             case .node:
                 break
             }
@@ -61,12 +68,18 @@ struct Daemon {
             TaskService(name: "sync runner") { await runner.run() },
         ]
         if let address = BindAddressValue(daemon.healthzBindAddress), address.port != 0 {
-            services.append(ProxyHTTPServers.application(address: address, name: "proxyd-healthz", logger: logger) {
+            services.append(ProxyHTTPServers.application(
+                host: ListenHosts.host(for: address, localAddresses: localAddresses), port: address.port,
+                name: "proxyd-healthz", budget: budget, logger: logger
+            ) {
                 ProxyHTTPServers.healthRoutes($0, status: status, metrics: metrics)
             })
         }
         if let address = BindAddressValue(daemon.metricsBindAddress), address.port != 0 {
-            services.append(ProxyHTTPServers.application(address: address, name: "proxyd-metrics", logger: logger) {
+            services.append(ProxyHTTPServers.application(
+                host: ListenHosts.host(for: address, localAddresses: localAddresses), port: address.port,
+                name: "proxyd-metrics", budget: budget, logger: logger
+            ) {
                 ProxyHTTPServers.metricsRoutes($0, status: status, metrics: metrics, runner: runner)
             })
         }

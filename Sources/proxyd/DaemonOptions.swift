@@ -17,14 +17,16 @@ struct DaemonOptions: ParsableArguments {
         name: [.customLong("iptables-min-sync-period"), .customLong("min-sync-period")],
         help: ArgumentHelp(
             "Coalesce changes: at most one sync per this period (Go duration). Default: 1s; 0 means the default, as in kube-proxy's file.",
-            valueName: "duration"))
+            valueName: "duration"),
+        transform: GoDuration.argument)
     var minSyncPeriod: GoDuration?
 
     @Option(
         name: [.customLong("iptables-sync-period"), .customLong("sync-period")],
         help: ArgumentHelp(
             "Full resync at least this often (Go duration); /healthz fails after 2× this without a sync. Default: 30s.",
-            valueName: "duration"))
+            valueName: "duration"),
+        transform: GoDuration.argument)
     var syncPeriod: GoDuration?
 
     /// Writes the given flags into `configuration`; the sync periods go to the section of `mode`, as

@@ -78,10 +78,10 @@ extension ProxydCommand {
 
     /// `--write-config-to`: the effective configuration as YAML; exit 1 when the file cannot be written.
     static func writeConfiguration(_ options: ResolvedOptions, to path: String, logger: Logger) throws {
-        do {
-            try options.effectiveConfiguration.yaml().write(toFile: path, atomically: true, encoding: .utf8)
+        do throws(FileAccess.Failure) {
+            try FileAccess.write(Data(options.effectiveConfiguration.yaml().utf8), to: path)
         } catch {
-            logger.error("cannot write the configuration to \(path): \((error as NSError).localizedDescription)")
+            logger.error("--write-config-to \(path): \(error.reason)")
             throw ExitCode(1)
         }
         logger.info("wrote the effective configuration", metadata: ["file": "\(path)"])

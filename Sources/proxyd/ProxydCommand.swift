@@ -250,8 +250,25 @@ struct ProxydCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            exit(withError: error)
+            exit(reporting: error)
         }
+    }
+
+    /// Prints what `error` says (help to standard output, errors to standard error) and exits: 0 for help, 1 for
+    /// every usage error (ArgumentParser's is 64, EX_USAGE; kube-proxy and scripts written for it expect 1),
+    /// otherwise the error's own code.
+    static func exit(reporting error: any Error) -> Never {
+        let code = exitCode(for: error)
+        // The message may quote a file or a flag (a field name, a value): no control characters reach the terminal.
+        let message = StderrLogHandler.escaped(fullMessage(for: error), newline: "\n")
+        if !message.isEmpty {
+            if code.isSuccess {
+                print(message)
+            } else {
+                FileHandle.standardError.write(Data((message + "\n").utf8))
+            }
+        }
+        Foundation.exit(code == .validationFailure ? ExitCode.failure.rawValue : code.rawValue)
     }
 }
 

@@ -32,24 +32,41 @@ final class DaemonInLab: Sendable {
 
     /// Builds the lab, starts the pods' servers, the fake API server (holding the lab's Nodes), the forwarder
     /// and proxyd; runs `body`; tears everything down on every exit path.
-    static func with(_ body: (DaemonInLab, LabProcess) async throws -> Void) async throws {
+    ///
+    /// - Parameters:
+    ///   - spec: the lab (`ServiceScenario.labSpec`, or e.g. the same with an IPv4-only node).
+    ///   - nodes: the Node objects the API server holds.
+    static func with(
+        spec: LabSpec = ServiceScenario.labSpec, nodes: [KubernetesObject] = ScenarioAddresses(.ipv4).nodes,
+        _ body: (DaemonInLab, LabProcess) async throws -> Void
+    ) async throws {
+        try await prepared(spec: spec, nodes: nodes) { run in
+            let proxyd = try await run.startProxyd()
+            try await body(run, proxyd)
+        }
+    }
+
+    /// Like ``with(spec:nodes:_:)`` but without starting proxyd: the body starts it when and as it needs.
+    static func prepared(
+        spec: LabSpec = ServiceScenario.labSpec, nodes: [KubernetesObject] = ScenarioAddresses(.ipv4).nodes,
+        _ body: (DaemonInLab) async throws -> Void
+    ) async throws {
         let directory = NSTemporaryDirectory() + "pxe-" + String(UUID().uuidString.prefix(8))
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let socketPath = directory + "/api.sock"
-        try await NetworkLab.with(ServiceScenario.labSpec) { lab in
+        try await NetworkLab.with(spec) { lab in
             let tool = try LabBinaries.path(of: "proxyd-lab")
             for pod in lab.pods + lab.remotePods {
                 _ = try await lab.start(
                     in: pod, [tool, "serve", "--name", pod.name, "--tcp", "8080", "--tcp-echo", "9000"], readyLine: "ready")
             }
             try await FakeAPIServer.with(.init(listen: .unixSocket(socketPath))) { server in
-                try await server.put(ScenarioAddresses(.ipv4).nodes)
+                try await server.put(nodes)
                 let run = DaemonInLab(lab: lab, server: server, directory: directory, socketPath: socketPath)
                 try await run.startForwarder()
                 try run.writeConfiguration()
-                let proxyd = try await run.startProxyd()
-                try await body(run, proxyd)
+                try await body(run)
             }
         }
     }
@@ -92,9 +109,14 @@ final class DaemonInLab: Sendable {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
+    /// Starts `proxyd --config` in the node, without waiting for anything.
+    func launchProxyd() async throws -> LabProcess {
+        try await lab.start(in: lab.node, [try LabBinaries.path(of: "proxyd"), "--config", configPath, "--v", "2"])
+    }
+
     /// Starts `proxyd --config` in the node and waits until its first sync is in the kernel (`/healthz` 200).
     func startProxyd() async throws -> LabProcess {
-        let proxyd = try await lab.start(in: lab.node, [try LabBinaries.path(of: "proxyd"), "--config", configPath, "--v", "2"])
+        let proxyd = try await launchProxyd()
         try await eventually("proxyd's /healthz answers 200 after its first sync", process: proxyd) {
             try await self.http("http://127.0.0.1:\(Self.healthzPort)/healthz").status == 200
         }

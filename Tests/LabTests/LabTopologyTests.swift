@@ -82,6 +82,22 @@ struct LabTopologyTests {
         #expect(!nodeLines.contains { $0.contains("10.244.1.0/24") })
     }
 
+    @Test("an IPv4-only node has IPv6 disabled and no IPv6 address or route; the other hosts keep both families")
+    func ipv4OnlyNode() {
+        let lab = LabTopology(labID: "abc123", spec: LabSpec(pods: ["web-1"], remotePods: ["web-r"], ipv4OnlyNode: true))
+        let plan = lab.setupPlan
+        let nodeSysctls = plan.sysctls.first { $0.namespace == lab.node.namespace }?.lines ?? []
+        #expect(nodeSysctls.contains("net.ipv6.conf.all.disable_ipv6=1") && nodeSysctls.contains("net.ipv6.conf.default.disable_ipv6=1"))
+        let nodeLines = plan.addressing.first { $0.namespace == lab.node.namespace }?.lines ?? []
+        #expect(!nodeLines.isEmpty && !nodeLines.contains { $0.contains("fd00:") }, "\(nodeLines)")
+        #expect(nodeLines.contains("addr add 172.18.0.2/24 dev eth0") && nodeLines.contains("route add default via 172.18.0.100"))
+        for batch in plan.sysctls where batch.namespace != lab.node.namespace && batch.namespace != lab.switchNamespace {
+            #expect(!batch.lines.contains("net.ipv6.conf.all.disable_ipv6=1"), "\(batch.namespace)")
+        }
+        let remoteLines = plan.addressing.first { $0.namespace == lab.remoteNode?.namespace }?.lines ?? []
+        #expect(remoteLines.contains { $0.hasPrefix("addr add fd00:172:18::3/") })
+    }
+
     @Test("invalid specs are refused with a reason", arguments: [
         LabSpec(pods: ["web-1", "web-1"]),
         LabSpec(pods: ["web-1"], remotePods: ["web-1"]),

@@ -290,12 +290,18 @@ struct ConfigurationFileTests {
         #expect(Self.error(text)?.description == expected)
     }
 
-    @Test func aFileThatCannotBeReadIsNamed() {
-        #expect(throws: ConfigurationError.self) { try ConfigurationFile.read(path: "/nonexistent/proxyd.yaml") }
+    /// A directory gave "The operation could not be completed. (NSCocoaErrorDomain error 256.)".
+    @Test(arguments: [
+        ("/nonexistent/proxyd.yaml", "--config /nonexistent/proxyd.yaml: no such file or directory"),
+        ("/", "--config /: is a directory"),
+        ("/dev/zero", "--config /dev/zero: longer than 4 MiB; this is not a configuration file"),
+    ])
+    func aFileThatCannotBeReadIsNamedWithTheReason(path: String, expected: String) {
+        #expect(throws: ConfigurationError.self) { try ConfigurationFile.read(path: path) }
         do {
-            _ = try ConfigurationFile.read(path: "/nonexistent/proxyd.yaml")
+            _ = try ConfigurationFile.read(path: path)
         } catch {
-            #expect(error.description.hasPrefix("/nonexistent/proxyd.yaml: cannot read the configuration file"))
+            #expect(error.description == expected)
         }
     }
 

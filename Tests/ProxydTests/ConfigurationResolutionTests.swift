@@ -139,6 +139,10 @@ struct ConfigurationResolutionTests {
         ("metricsBindAddress: localhost:10249\n", 3, "metricsBindAddress \"localhost:10249\" is not HOST:PORT; write e.g. 127.0.0.1:10249 (port 0 turns it off)"),
         ("oomScoreAdj: -1001\n", 3, "oomScoreAdj -1001 is out of range; use -1000 to 1000"),
         ("mode: ipvs\nipvs: {scheduler: fastest}\n", 4, "ipvs.scheduler \"fastest\" is not an IPVS scheduler; use one of dh, lblc, lblcr, lc, mh, nq, rr, sed, sh, wlc, wrr"),
+        ("nftables:\n  syncPeriod: 99999999999h\n", 4, "nftables.syncPeriod: \"99999999999h\" is out of range; a duration can be at most 2562047h47m16.854775807s (Go's limit)"),
+        ("conntrack:\n  maxPerCore: 9223372036854775807\n", 4, "conntrack.maxPerCore 9223372036854775807 is out of range; use 0 to 2147483647"),
+        ("conntrack:\n  tcpEstablishedTimeout: 2562047h\n", 4, "conntrack.tcpEstablishedTimeout 2562047h0m0s is out of range; a conntrack timeout can be at most 596523h14m7s"),
+        ("clientConnection:\n  qps: 1e-300\n", 4, "clientConnection.qps 1e-300 is out of range; use 0 (the default, 5) or at least 0.01"),
     ])
     func badValuesInTheFileNameFileLineAndField(body: String, line: Int, message: String) throws {
         try Self.withFile(Self.header + body) { path in
@@ -153,9 +157,26 @@ struct ConfigurationResolutionTests {
         (["--conntrack-min=-1"], "--conntrack-min -1 must not be negative (0 leaves the kernel's value)"),
         (["--bind-address", "node-a"], "--bind-address \"node-a\" is not an IP address; write e.g. 0.0.0.0"),
         (["--v", "11"], "--v 11 is out of range; use 0 to 10"),
+        (["--conntrack-max-per-core", "9223372036854775807"], "--conntrack-max-per-core 9223372036854775807 is out of range; use 0 to 2147483647"),
+        (["--conntrack-udp-timeout", "2562047h"], "--conntrack-udp-timeout 2562047h0m0s is out of range; a conntrack timeout can be at most 596523h14m7s"),
+        (["--kube-api-qps", "1e-300"], "--kube-api-qps 1e-300 is out of range; use 0 (the default, 5) or at least 0.01"),
     ])
     func badFlagsNameTheFlag(arguments: [String], message: String) {
         #expect(Self.message(["--objects", "x"] + arguments) == message)
+    }
+
+    /// Durations past Go's range trapped in the parser ("Double value cannot be converted to Int64").
+    @Test(arguments: ["--sync-period", "--iptables-min-sync-period", "--conntrack-tcp-timeout-established", "--conntrack-udp-timeout-stream"])
+    func durationFlagsOutOfGosRangeAreErrorsNamingTheFlag(flag: String) {
+        #expect(Self.message(["--objects", "x", flag, "2562048h"]) == """
+            The value '2562048h' is invalid for '\(flag) <duration>': out of range; a duration can be at most \
+            2562047h47m16.854775807s (Go's limit)
+            """)
+    }
+
+    @Test func theLongestGoDurationIsAValidSyncPeriod() throws {
+        let options = try Self.resolve(["--objects", "x", "--sync-period", "2562047h47m16.854775807s"])
+        #expect(options.daemon.syncPeriod == GoDuration.maximum)
     }
 
     @Test func ignoredSettingsAreListedWithTheirReason() throws {

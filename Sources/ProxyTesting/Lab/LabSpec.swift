@@ -8,10 +8,14 @@ public struct LabSpec: Sendable, Hashable {
     /// Pods on a second, remote node reachable through the node (remote endpoints), in address order: the first
     /// gets `10.244.1.11`. Empty: the lab has no remote node.
     public var remotePods: [String]
+    /// The node under test has no IPv6 at all (`disable_ipv6` on every interface, so not even `::1`), like a
+    /// node of an IPv4-only cluster; every other host keeps both families.
+    public var ipv4OnlyNode: Bool
 
-    public init(pods: [String] = ["pod-1"], remotePods: [String] = []) {
+    public init(pods: [String] = ["pod-1"], remotePods: [String] = [], ipv4OnlyNode: Bool = false) {
         self.pods = pods
         self.remotePods = remotePods
+        self.ipv4OnlyNode = ipv4OnlyNode
     }
 
     public var hasRemoteNode: Bool { !remotePods.isEmpty }

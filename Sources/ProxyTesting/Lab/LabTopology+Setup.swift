@@ -43,7 +43,8 @@ extension LabTopology {
         var sysctls = [LabSetupPlan.Batch(namespace: switchNamespace, lines: baseSysctls + endHost + bridgeOnly)]
         for host in hosts {
             let forwarding = host.role == .node || host.role == .remoteNode
-            sysctls.append(.init(namespace: host.namespace, lines: baseSysctls + (forwarding ? router : endHost)))
+            let noIPv6 = host.role == .node && spec.ipv4OnlyNode ? bridgeOnly : []
+            sysctls.append(.init(namespace: host.namespace, lines: baseSysctls + (forwarding ? router : endHost) + noIPv6))
         }
 
         // Links: the bridge and one port per node-network member, then one veth per pod from its node.
@@ -67,10 +68,10 @@ extension LabTopology {
         // Like a real node, the node has a default route (here via the client, standing in for the network's
         // router): node-originated traffic to Service IPs needs a route before nat output can translate it.
         let nodeDefaultRoutes = ["route add default via \(client.ipv4)", "route add default via \(client.ipv6)"]
-        addressing.append(
-            .init(
-                namespace: node.namespace,
-                lines: nodeLines(node, index: 0, pods: pods, peer: remoteNode, peerIndex: 1) + nodeDefaultRoutes))
+        var nodeAddressing = nodeLines(node, index: 0, pods: pods, peer: remoteNode, peerIndex: 1) + nodeDefaultRoutes
+        // An IPv4-only node has no IPv6 to configure: every line naming an IPv6 address goes.
+        if spec.ipv4OnlyNode { nodeAddressing.removeAll(where: Self.namesIPv6) }
+        addressing.append(.init(namespace: node.namespace, lines: nodeAddressing))
         if let remoteNode {
             addressing.append(
                 .init(namespace: remoteNode.namespace, lines: nodeLines(remoteNode, index: 1, pods: remotePods, peer: node, peerIndex: 0))
@@ -107,6 +108,14 @@ extension LabTopology {
             }
         }
         return LabSetupPlan(namespaces: namespaces, sysctls: sysctls, links: links, addressing: addressing)
+    }
+
+    /// Whether an `ip -batch` line names an IPv6 address or prefix.
+    private static func namesIPv6(_ line: String) -> Bool {
+        line.split(separator: " ").contains { word in
+            let address = word.split(separator: "/").first.map(String.init) ?? ""
+            return IPAddress(address)?.family == .ipv6
+        }
     }
 
     private static func podLinkLines(_ pods: [LabHost]) -> [String] {

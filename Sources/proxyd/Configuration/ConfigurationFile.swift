@@ -11,14 +11,17 @@ struct ConfigurationFile: Sendable {
     /// Field path (`conntrack.maxPerCore`) → line of its value.
     var lines: [String: Int]
 
-    /// Reads and decodes the file at `path`.
+    /// The largest configuration file proxyd reads (kube-proxy's are a few KB).
+    static let sizeLimit = 4 << 20
+
+    /// Reads and decodes the file at `path`. A file that cannot be read is an error naming the flag, the path
+    /// and the system's reason (`--config /etc: is a directory`).
     static func read(path: String) throws(ConfigurationError) -> ConfigurationFile {
         let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        do throws(FileAccess.Failure) {
+            data = try FileAccess.read(path, limit: sizeLimit)
         } catch {
-            let reason = (error as NSError).localizedFailureReason ?? "\(error.localizedDescription)"
-            throw ConfigurationError(file: path, "cannot read the configuration file: \(reason)")
+            throw ConfigurationError(file: "--config \(path)", error.reason)
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(file: path, "not UTF-8 text")

@@ -71,12 +71,15 @@ struct ConfigurationMapping {
         guard Self.tag(of: node) == .str, let text = node.string else {
             throw typeError(node, key: key, expected: "a duration such as 30s, 1m0s or 500ms")
         }
-        guard let duration = GoDuration(text) else {
-            throw ConfigurationError(
-                file: file, line: node.mark?.line, field: fieldPath(key),
-                "\"\(text)\" is not a duration; write it as Go does, e.g. 30s, 1m0s, 1h30m or 500ms")
+        do throws(GoDuration.ParseError) {
+            return try GoDuration(parsing: text)
+        } catch {
+            let message = switch error {
+            case .syntax: "\"\(text)\" is not a duration; write it as Go does, e.g. 30s, 1m0s, 1h30m or 500ms"
+            case .outOfRange: "\"\(text)\" is out of range; a duration can be at most \(GoDuration.maximum) (Go's limit)"
+            }
+            throw ConfigurationError(file: file, line: node.mark?.line, field: fieldPath(key), message)
         }
-        return duration
     }
 
     mutating func strings(_ key: String) throws(ConfigurationError) -> [String]? {

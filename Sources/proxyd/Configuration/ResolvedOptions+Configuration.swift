@@ -61,8 +61,12 @@ extension ResolvedOptions {
         let conntrack = try Self.conntrackTuning(c.conntrack, origin: origin)
 
         let qps = c.clientConnection.qps ?? 5
-        guard qps >= 0 else {
-            throw fail("clientConnection.qps", "\(name("clientConnection.qps")) \(qps) must not be negative")
+        // The rate limiter waits 1/qps seconds per request: a tiny qps (1e-300) overflowed that wait and trapped.
+        // Below one request per 100 s proxyd could not follow a cluster anyway.
+        guard qps == 0 || qps >= Self.minimumQPS else {
+            throw fail(
+                "clientConnection.qps",
+                "\(name("clientConnection.qps")) \(qps) is out of range; use 0 (the default, 5) or at least \(Self.minimumQPS)")
         }
         let burst = c.clientConnection.burst ?? 10
         guard burst >= 0 else {
@@ -181,12 +185,22 @@ extension ResolvedOptions {
             guard value >= 0 else {
                 throw origin.error("conntrack.\(field)", "\(origin.name("conntrack.\(field)")) \(value) must not be negative (0 leaves the kernel's value)")
             }
+            // kube-proxy's fields are int32; larger values would overflow nf_conntrack_max = maxPerCore × CPUs.
+            guard value <= Int(Int32.max) else {
+                throw origin.error("conntrack.\(field)", "\(origin.name("conntrack.\(field)")) \(value) is out of range; use 0 to \(Int32.max)")
+            }
             return value == 0 ? nil : value
         }
         func timeout(_ value: GoDuration?, _ field: String) throws -> Duration? {
             guard let value else { return nil }
             guard value.duration >= .zero else {
                 throw origin.error("conntrack.\(field)", "\(origin.name("conntrack.\(field)")) \(value) must not be negative (0s leaves the kernel's value)")
+            }
+            // The kernel's conntrack timeouts are int sysctls in seconds.
+            guard value.duration <= Self.maximumConntrackTimeout.duration else {
+                throw origin.error(
+                    "conntrack.\(field)",
+                    "\(origin.name("conntrack.\(field)")) \(value) is out of range; a conntrack timeout can be at most \(Self.maximumConntrackTimeout)")
             }
             return value.duration == .zero ? nil : value.duration
         }
@@ -198,6 +212,11 @@ extension ResolvedOptions {
             udpTimeout: try timeout(c.udpTimeout, "udpTimeout"),
             udpStreamTimeout: try timeout(c.udpStreamTimeout, "udpStreamTimeout"))
     }
+
+    /// The smallest non-zero `clientConnection.qps` (`--kube-api-qps`): one request per 100 s.
+    static let minimumQPS = 0.01
+    /// The longest conntrack timeout: the kernel keeps them in seconds in an int.
+    static let maximumConntrackTimeout = GoDuration(.seconds(Int64(Int32.max)))
 
     /// IPVS schedulers the kernel provides (kube-proxy's list).
     static let ipvsSchedulers: Set<String> = ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "sh", "dh", "sed", "nq", "mh"]

@@ -2,7 +2,9 @@ import Backends
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import ServiceModel
 
 /// The two fixed HTTP servers kube-proxy has: health on `--healthz-bind-address` and metrics on
@@ -62,15 +64,34 @@ enum ProxyHTTPServers {
         Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
-    /// An application serving `routes` on `address` (`HOST:PORT`).
-    static func application(address: BindAddressValue, name: String, logger: Logger, routes: (Router<BasicRequestContext>) -> Void) -> some ApplicationProtocol {
+    /// How long a connection may go without a complete request head, or stay idle after its last response,
+    /// before it is closed: far longer than a probe takes to send its request, short enough that connections
+    /// opened and left half-sent (slowloris) do not pile up.
+    static let idleTimeout: TimeAmount = .seconds(10)
+    /// The most connections all of proxyd's HTTP servers hold open together (see ``ConnectionBudget``): far
+    /// above what probes and scrapes need, far below the descriptors proxyd has.
+    static let connectionLimit = 256
+
+    /// The HTTP/1.1 server of every proxyd server: Hummingbird's, with ``idleTimeout`` and `budget`.
+    static func server(budget: ConnectionBudget, idleTimeout: TimeAmount = idleTimeout) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            BudgetedHTTP1Channel(
+                http1: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: idleTimeout)), budget: budget)
+        }
+    }
+
+    /// An application serving `routes` on `host` and `port`, its connections counted against `budget`.
+    static func application(
+        host: String, port: Int, name: String, budget: ConnectionBudget, logger: Logger,
+        routes: (Router<BasicRequestContext>) -> Void
+    ) -> some ApplicationProtocol {
         let router = Router()
         routes(router)
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .warning)
         return Application(
-            router: router, configuration: .init(address: .hostname(address.host, port: address.port), serverName: name),
-            logger: quiet)
+            router: router, server: server(budget: budget),
+            configuration: .init(address: .hostname(host, port: port), serverName: name), logger: quiet)
     }
 }
 

@@ -35,8 +35,9 @@ struct SyncReport: Sendable {
     /// From each changed EndpointSlice's `last-change-trigger-time` to the end of this sync.
     var networkProgrammingLatencies: [(family: IPFamily, latency: Duration)]
     var warnings: [String]
-    /// The health-check node ports to serve after this sync.
+    /// The health-check node ports to serve after this sync, and the hosts they listen on.
     var healthCheckServices: [HealthCheckService] = []
+    var healthCheckHosts: [String] = []
     /// The stale UDP/SCTP conntrack entries deleted after this sync; nil when there was nothing to clean.
     var conntrackCleanup: ConntrackCleanupReport?
 

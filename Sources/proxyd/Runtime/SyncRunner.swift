@@ -209,6 +209,8 @@ actor SyncRunner {
             if report.conntrackCleanup?.failure != nil { unappliedConntrackPlan = plan }
         }
         report.healthCheckServices = healthCheckServices()
+        report.healthCheckHosts = ListenHosts.healthCheck(
+            nodePortAddresses: states.mapValues(\.node.nodePortAddresses), localAddresses: nodeContext.localAddresses)
         log(report)
         await observe(.synced(report))
         if !report.succeeded {

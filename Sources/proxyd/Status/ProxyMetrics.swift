@@ -33,6 +33,37 @@ struct ProxyMetrics: Sendable {
         return ProxyMetrics(registry: registry, mode: mode)
     }
 
+    /// Creates every series whose labels are known before the first sync — per family in `families`, and those
+    /// without labels — so that `/metrics` lists them from start with zero counts, as kube-proxy's does. Series
+    /// of a family served later appear with its first sync.
+    func registerInitialSeries(families: [IPFamily]) {
+        for family in families {
+            let labels = [("ip_family", family.rawValue)]
+            for name in [
+                "kubeproxy_sync_proxy_rules_duration_seconds", "kubeproxy_sync_full_proxy_rules_duration_seconds",
+                "kubeproxy_sync_partial_proxy_rules_duration_seconds", "kubeproxy_network_programming_duration_seconds",
+            ] {
+                _ = Timer(label: name, dimensions: labels)
+            }
+            for policy in ["internal", "external"] {
+                _ = Gauge(label: "kubeproxy_sync_proxy_rules_no_local_endpoints_total", dimensions: labels + [("traffic_policy", policy)])
+            }
+        }
+        for name in [
+            "kubeproxy_sync_proxy_rules_last_timestamp_seconds", "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds",
+            "kubeproxy_sync_proxy_rules_endpoint_changes_pending", "kubeproxy_sync_proxy_rules_service_changes_pending",
+        ] {
+            _ = Gauge(label: name)
+        }
+        var counters = [
+            "kubeproxy_sync_proxy_rules_endpoint_changes_total", "kubeproxy_sync_proxy_rules_service_changes_total",
+            "kubeproxy_conntrack_reconciler_deleted_entries_total",
+        ]
+        if mode == "nftables" { counters.append("kubeproxy_sync_proxy_rules_nftables_sync_failures_total") }
+        for name in counters { _ = Counter(label: name) }
+        _ = Timer(label: "kubeproxy_conntrack_reconciler_sync_duration_seconds")
+    }
+
     func queued(at time: Date) {
         Gauge(label: "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds").record(time.timeIntervalSince1970)
     }
@@ -84,13 +115,19 @@ struct ProxyMetrics: Sendable {
         Counter(label: "kubeproxy_proxy_livez_total", dimensions: [("code", String(code))]).increment()
     }
 
-    /// The Prometheus text exposition of everything recorded.
-    func exposition() -> String { registry.emitToString() }
+    /// The Prometheus text exposition of everything recorded, and the process's `process_*` metrics read now.
+    func exposition() -> String { registry.emitToString() + ProcessMetrics.read().exposition }
 }
 
 extension Duration {
+    /// Whole nanoseconds, saturating at Int64's bounds (about ±292 years) as Go's `time.Since` does: a latency
+    /// measured from a hostile `last-change-trigger-time` in year 1 lands in the +Inf bucket instead of trapping.
     var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (total, overflowSum) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
+        if overflowSum { return seconds < 0 ? .min : .max }
+        return total
     }
 }
