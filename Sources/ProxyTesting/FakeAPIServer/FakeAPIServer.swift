@@ -162,6 +162,12 @@ public final class FakeAPIServer: Sendable {
     @discardableResult
     public func put(_ object: KubernetesObject) async throws -> Int { try await store.put([object]) }
 
+    /// Stores `json` verbatim as the object `placeholder` names: lists serve these bytes and watches get them in
+    /// an event (`ADDED` or `MODIFIED`). For input no encoder produces (syntax errors, deep nesting); the
+    /// placeholder stands for it in selectors and `objects()`.
+    @discardableResult
+    public func putRaw(_ placeholder: KubernetesObject, json: Data) async -> Int { await store.putRaw(placeholder, json: json) }
+
     /// Deletes objects (missing ones are ignored); returns the last version.
     @discardableResult
     public func delete(_ references: [ObjectReference]) async throws -> Int { try await store.delete(references) }
@@ -199,6 +205,14 @@ public final class FakeAPIServer: Sendable {
     /// Answers a watch from a too-old version with HTTP 410 instead of an `ERROR` event (both happen in real clusters).
     public func setGoneAsHTTPStatus(_ value: Bool) async { await store.setGoneAsHTTPStatus(value) }
 
+    /// Stalls every open watch: the connection stays open and nothing more is sent on it, not even bookmarks (a
+    /// half-open TCP connection, a stuck load balancer). Later watches are served normally.
+    public func stallWatches() async { await store.stallWatches() }
+
+    /// Answers the next `count` watch requests with 410 Gone whatever their resourceVersion (as an `ERROR` event,
+    /// or HTTP 410 with `setGoneAsHTTPStatus`), as an API server whose watch cache lags behind its lists does.
+    public func answerWatchesWithGone(_ count: Int) async { await store.answerWatchesWithGone(count) }
+
     /// Sends a BOOKMARK to every watch that allows them.
     public func sendBookmarks() async { await store.sendBookmarks() }
 
@@ -218,6 +232,15 @@ public final class FakeAPIServer: Sendable {
         }
         return await store.activeWatchCount >= count
     }
+
+    /// Waits (without polling) until `count` requests whose `GET path?query` line matches `predicate` have been
+    /// received, counting those already logged; false after `timeout`.
+    public func waitForRequests(
+        _ count: Int, timeout: Duration = .seconds(30), matching predicate: @escaping @Sendable (String) -> Bool
+    ) async -> Bool {
+        await store.waitForRequests(count, matching: predicate, timeout: timeout)
+    }
+
     public var listRequestCount: Int { get async { await store.listRequests } }
     public var watchRequestCount: Int { get async { await store.watchRequests } }
     /// `GET path?query` of recent requests, oldest first.

@@ -35,6 +35,8 @@ actor FakeClusterStore {
         var fields: FieldSelector?
         var bookmarks: Bool
         var continuation: AsyncStream<WatchElement>.Continuation
+        /// Stalled: open, but sent nothing more (a half-open connection, a stuck load balancer).
+        var stalled = false
     }
 
     enum WatchStart: Sendable {
@@ -71,7 +73,10 @@ actor FakeClusterStore {
     var responseDelay: Duration = .zero
     var goneAsHTTPStatus = false
     var acceptedTokens: Set<String>?
+    /// How many more watch requests are answered with 410 Gone whatever their version.
+    private var goneWatches = 0
     private(set) var requestLog: [String] = []
+    private var requestWaiters: [UUID: (count: Int, predicate: @Sendable (String) -> Bool, continuation: CheckedContinuation<Bool, Never>)] = [:]
     private(set) var listRequests = 0
     private(set) var watchRequests = 0
 
@@ -95,6 +100,19 @@ actor FakeClusterStore {
                 resourceVersion: resourceVersion, kind: object.kind, type: previous == nil ? .added : .modified,
                 object: canonical, json: json, previous: previous))
         }
+        return resourceVersion
+    }
+
+    /// Stores `json` verbatim as the object `placeholder` names (which also stands for it in selectors and
+    /// `current()`): lists serve these bytes and watches get them in an event. For input no encoder produces.
+    @discardableResult
+    func putRaw(_ placeholder: KubernetesObject, json: Data) -> Int {
+        resourceVersion += 1
+        let previous = objects[placeholder.kind, default: [:]][placeholder.key]?.object
+        objects[placeholder.kind, default: [:]][placeholder.key] = Stored(object: placeholder, json: json)
+        record(Change(
+            resourceVersion: resourceVersion, kind: placeholder.kind, type: previous == nil ? .added : .modified,
+            object: placeholder, json: json, previous: previous))
         return resourceVersion
     }
 
@@ -127,7 +145,7 @@ actor FakeClusterStore {
             compactedThrough = history[drop - 1].resourceVersion
             history.removeFirst(drop)
         }
-        for (_, watch) in watches where watch.kind == change.kind {
+        for (_, watch) in watches where watch.kind == change.kind && !watch.stalled {
             if let line = Self.line(for: change, watch: watch) { watch.continuation.yield(.line(line)) }
         }
     }
@@ -179,6 +197,10 @@ actor FakeClusterStore {
 
     func startWatch(kind: ObjectKind, labels: LabelSelector?, fields: FieldSelector?, bookmarks: Bool, from: Int?) -> WatchStart {
         watchRequests += 1
+        if goneWatches > 0 {
+            goneWatches -= 1
+            return .gone(currentResourceVersion: resourceVersion)
+        }
         if let from, from != 0, from < compactedThrough { return .gone(currentResourceVersion: resourceVersion) }
         let (stream, continuation) = AsyncStream.makeStream(of: WatchElement.self)
         let watch = Watch(kind: kind, labels: labels, fields: fields, bookmarks: bookmarks, continuation: continuation)
@@ -203,16 +225,28 @@ actor FakeClusterStore {
 
     func removeWatch(_ id: Int) { watches.removeValue(forKey: id) }
 
-    func endWatch(_ id: Int) { watches.removeValue(forKey: id)?.continuation.finish() }
+    /// Ends a watch as its timeout does; a stalled one stays open (its end would never reach the client).
+    func endWatch(_ id: Int) {
+        guard watches[id]?.stalled != true else { return }
+        watches.removeValue(forKey: id)?.continuation.finish()
+    }
 
     var activeWatchCount: Int { watches.count }
 
     /// Sends a BOOKMARK with the current version to every watch that asked for bookmarks.
     func sendBookmarks() {
-        for (_, watch) in watches where watch.bookmarks {
+        for (_, watch) in watches where watch.bookmarks && !watch.stalled {
             watch.continuation.yield(.line(Self.bookmarkLine(kind: watch.kind, resourceVersion: resourceVersion)))
         }
     }
+
+    /// Stalls every open watch: it stays open and sends nothing more, not even bookmarks.
+    func stallWatches() {
+        for id in watches.keys { watches[id]?.stalled = true }
+    }
+
+    /// The next `count` watch requests are answered with 410 Gone.
+    func answerWatchesWithGone(_ count: Int) { goneWatches = count }
 
     /// Cuts every watch's connection in the middle of an event.
     func cutWatches() {
@@ -225,7 +259,10 @@ actor FakeClusterStore {
 
     /// Ends every watch cleanly (as when its timeoutSeconds runs out).
     func endWatches() {
-        for (id, _) in watches { endWatch(id) }
+        for (id, watch) in watches {
+            watch.continuation.finish()
+            watches.removeValue(forKey: id)
+        }
     }
 
     /// Sends `ERROR` 410 to every watch and ends it, as the API server does when a watch falls too far behind.
@@ -260,6 +297,28 @@ actor FakeClusterStore {
     func logRequest(_ line: String) {
         requestLog.append(line)
         if requestLog.count > 10_000 { requestLog.removeFirst(5_000) }
+        for (id, waiter) in requestWaiters where requestLog.filter(waiter.predicate).count >= waiter.count {
+            requestWaiters.removeValue(forKey: id)
+            waiter.continuation.resume(returning: true)
+        }
+    }
+
+    /// True once `count` logged requests match `predicate`, false after `timeout`.
+    func waitForRequests(_ count: Int, matching predicate: @escaping @Sendable (String) -> Bool, timeout: Duration) async -> Bool {
+        if requestLog.filter(predicate).count >= count { return true }
+        let id = UUID()
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: timeout)
+            await self?.expireRequestWaiter(id)
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { continuation in
+            requestWaiters[id] = (count, predicate, continuation)
+        }
+    }
+
+    private func expireRequestWaiter(_ id: UUID) {
+        requestWaiters.removeValue(forKey: id)?.continuation.resume(returning: false)
     }
 
     // MARK: Encoding

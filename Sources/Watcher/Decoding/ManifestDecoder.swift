@@ -23,7 +23,8 @@ public enum ManifestDecoder {
 
     public static func decode(_ data: Data, file: String) -> Result {
         guard let text = String(data: data, encoding: .utf8) else {
-            return Result(errors: [ManifestError(file: file, message: "not UTF-8 text")])
+            let place = JSONSyntaxError.find(in: data)
+            return Result(errors: [ManifestError(file: file, line: place?.line, column: place?.column, message: "not UTF-8 text")])
         }
         let firstCharacter = text.first { !$0.isWhitespace }
         if firstCharacter == "{" || firstCharacter == "[" {
@@ -36,7 +37,13 @@ public enum ManifestDecoder {
         let document = ObjectDecoding.decodeJSON(data)
         var result = Result(ignoredKinds: document.ignoredKinds)
         result.objects = document.objects.map { Located(object: $0, file: file, line: nil) }
-        result.errors = document.issues.map { ManifestError(file: file, message: jsonMessage($0)) }
+        result.errors = document.issues.map { issue in
+            // A document that is not JSON at all: say where, which Foundation's decoder on Linux does not.
+            if issue.object == nil, issue.fieldPath.isEmpty, let syntax = JSONSyntaxError.find(in: data) {
+                return ManifestError(file: file, line: syntax.line, column: syntax.column, message: "invalid JSON: \(syntax.message)")
+            }
+            return ManifestError(file: file, message: jsonMessage(issue))
+        }
         return result
     }
 
@@ -145,7 +152,7 @@ public enum ManifestDecoder {
         return ManifestError(file: file, message: "invalid YAML: \(error)")
     }
 
-    /// JSON syntax errors from Foundation already say "around line N, column M"; keep them readable.
+    /// Problems with the document as a whole read "invalid JSON: …"; those of one object name it and the field.
     private static func jsonMessage(_ issue: ObjectDecodingIssue) -> String {
         issue.object == nil && issue.fieldPath.isEmpty ? "invalid JSON: \(issue.message)" : issue.description
     }

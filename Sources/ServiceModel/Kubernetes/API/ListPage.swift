@@ -15,47 +15,67 @@ public struct ListPage: Sendable {
 
     /// Decodes a list of `kind` objects (the items of a typed list carry no `kind` of their own).
     ///
-    /// - Throws: when the body is not a JSON object at all; the issue says why.
+    /// - Throws: when the body is not a JSON object at all; the issue says why and where (line, column).
     public static func decode(_ kind: ObjectKind, fromJSON data: Data) throws(ObjectDecodingIssue) -> ListPage {
         if let page = FastObjectDecoding.decodeListPage(kind, data) { return page }
-        return try decodeWithFoundation(kind, data)
+        return try decodeItemByItem(kind, data)
     }
 
-    /// The slow path: splits the items with JSONSerialization and decodes each on its own, so that a bad item
-    /// is reported precisely and the others still count.
-    static func decodeWithFoundation(_ kind: ObjectKind, _ data: Data) throws(ObjectDecodingIssue) -> ListPage {
-        let root: [String: Any]
-        do {
-            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw ObjectDecodingIssue(object: "\(kind)List", fieldPath: "", message: "expected a JSON object")
-            }
-            root = object
-        } catch let issue as ObjectDecodingIssue {
-            throw issue
-        } catch {
-            throw ObjectDecodingIssue(
-                object: "\(kind)List", fieldPath: "",
-                message: "invalid JSON: \((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)")")
+    /// The slow path: splits the items with the fast path's reader (skipping each without a depth limit, so that an
+    /// item nested too deep is still found whole) and decodes each on its own, so that a bad item is reported
+    /// precisely and the others still count.
+    static func decodeItemByItem(_ kind: ObjectKind, _ data: Data) throws(ObjectDecodingIssue) -> ListPage {
+        let list = "\(kind)List"
+        if String(validating: data, as: UTF8.self) == nil, let syntax = JSONSyntaxError.find(in: data) {
+            throw ObjectDecodingIssue(object: list, fieldPath: "", message: "invalid JSON: \(syntax)")
         }
         var page = ListPage()
-        let metadata = root["metadata"] as? [String: Any]
-        page.resourceVersion = metadata?["resourceVersion"] as? String
-        page.continueToken = metadata?["continue"] as? String
-        guard let items = root["items"] else { return page }
-        if items is NSNull { return page }
-        guard let array = items as? [Any] else {
-            throw ObjectDecodingIssue(object: "\(kind)List", fieldPath: "items", message: "expected a list")
+        var items: [Range<Int>] = []
+        var itemsIsNotAList = false
+        let syntaxError = data.withUnsafeBytes { raw -> JSONSyntaxError? in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var reader = JSONReader(bytes)
+            do throws(JSONReader.Mismatch) {
+                try reader.readObject { reader, key throws(JSONReader.Mismatch) in
+                    if key.equals("metadata"), try reader.peek() == UInt8(ascii: "{") {
+                        try reader.readObject { reader, key throws(JSONReader.Mismatch) in
+                            let isString = try reader.peek() == UInt8(ascii: "\"")
+                            if key.equals("resourceVersion") && isString { page.resourceVersion = try reader.string() }
+                            else if key.equals("continue") && isString { page.continueToken = try reader.string() }
+                            else { try reader.skipValue(maximumDepth: .max) }
+                        }
+                    } else if key.equals("items"), try reader.peek() != UInt8(ascii: "n") {
+                        guard try reader.peek() == UInt8(ascii: "[") else {
+                            itemsIsNotAList = true
+                            return try reader.skipValue(maximumDepth: .max)
+                        }
+                        try reader.readArray { reader throws(JSONReader.Mismatch) in
+                            reader.skipWhitespace()
+                            let start = reader.position
+                            try reader.skipValue(maximumDepth: .max)
+                            items.append(start..<reader.position)
+                        }
+                    } else {
+                        try reader.skipValue(maximumDepth: .max)
+                    }
+                }
+                reader.skipWhitespace()
+                if !reader.isAtEnd { throw JSONReader.Mismatch(at: reader.position) }
+                return nil
+            } catch {
+                return JSONSyntaxError(error, in: bytes)
+            }
         }
-        for (index, item) in array.enumerated() {
+        if let syntaxError {
+            throw ObjectDecodingIssue(object: list, fieldPath: "", message: "invalid JSON: \(syntaxError)")
+        }
+        if itemsIsNotAList { throw ObjectDecodingIssue(object: list, fieldPath: "items", message: "expected a list") }
+        for (index, range) in items.enumerated() {
             do {
-                let itemData = try JSONSerialization.data(withJSONObject: item)
-                page.objects.append(try ObjectDecoding.decodeObject(kind, fromJSON: itemData))
-            } catch var issue as ObjectDecodingIssue {
+                page.objects.append(try EnvelopeDecoding.decodeObject(kind, data.subdata(in: range)))
+            } catch var issue {
                 issue.itemIndex = index
                 page.issues.append(issue)
-            } catch {
-                page.issues.append(
-                    ObjectDecodingIssue(object: "\(kind)", fieldPath: "items[\(index)]", message: "\(error)", itemIndex: index))
             }
         }
         return page

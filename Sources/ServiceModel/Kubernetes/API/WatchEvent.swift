@@ -31,7 +31,11 @@ public struct WatchEvent: Sendable {
     ///
     /// - Throws: an issue naming the object and field when the event or its object cannot be read.
     public static func decode(_ kind: ObjectKind, fromJSON line: Data) throws(ObjectDecodingIssue) -> WatchEvent {
-        guard let (typeName, objectData) = FastObjectDecoding.splitWatchEvent(line) else {
+        // The fast split gives up on an object nested too deep; the lenient one finds it whole, to name it.
+        guard let (typeName, objectData) = FastObjectDecoding.splitWatchEvent(line) ?? EnvelopeDecoding.splitWatchEvent(line) else {
+            if let syntax = JSONSyntaxError.find(in: line) {
+                throw ObjectDecodingIssue(object: "watch event", fieldPath: "", message: "invalid JSON: \(syntax)")
+            }
             throw ObjectDecodingIssue(object: "watch event", fieldPath: "", message: "not an object with type and object: \(preview(line))")
         }
         guard let type = EventType(rawValue: typeName) else {
@@ -39,7 +43,7 @@ public struct WatchEvent: Sendable {
         }
         switch type {
         case .added, .modified, .deleted:
-            let object = try ObjectDecoding.decodeObject(kind, fromJSON: objectData)
+            let object = try EnvelopeDecoding.decodeObject(kind, objectData, locatingIn: line)
             return WatchEvent(type: type, object: object, resourceVersion: object.metadata.resourceVersion)
         case .bookmark:
             return WatchEvent(type: type, resourceVersion: FastObjectDecoding.resourceVersion(ofObject: objectData))

@@ -1,11 +1,43 @@
 /// A minimal pull reader over JSON bytes: reads exactly the values the caller asks for and skips the rest
 /// without building them. Used by the fast decoding path; anything unexpected throws `JSONReader.Mismatch`
 /// and the caller falls back to `Codable`, which explains the problem with a field path.
+///
+/// - Important: Objects and arrays nest at most `maximumDepth` deep, as in Foundation's decoders (which the
+///   fast path must agree with); deeper input throws `Mismatch` with reason `.tooDeep`. Skipping a value never
+///   recurses, so no input can exhaust the stack.
 struct JSONReader {
     let bytes: UnsafeBufferPointer<UInt8>
     private(set) var position: Int
+    /// Objects and arrays open around `position`.
+    private(set) var depth = 0
 
-    struct Mismatch: Error {}
+    /// Foundation's `JSONSerialization` and `JSONDecoder` refuse deeper nesting too.
+    static let maximumDepth = 512
+
+    /// Why and where reading stopped. The offset makes a syntax error reportable with its line and column
+    /// (`JSONSyntaxError`), computed only when an error is reported.
+    struct Mismatch: Error {
+        enum Reason: UInt8 {
+            /// Not what the caller expected: a syntax error, or valid JSON of another shape.
+            case unexpected
+            /// Objects and arrays nested deeper than the limit.
+            case tooDeep
+        }
+
+        var reason: Reason
+        /// The byte offset where reading stopped; nil when a caller gave up on a value it read successfully.
+        var offset: Int?
+
+        init() {
+            reason = .unexpected
+            offset = nil
+        }
+
+        init(_ reason: Reason = .unexpected, at offset: Int) {
+            self.reason = reason
+            self.offset = offset
+        }
+    }
 
     init(_ bytes: UnsafeBufferPointer<UInt8>, position: Int = 0) {
         self.bytes = bytes
@@ -25,12 +57,20 @@ struct JSONReader {
 
     mutating func peek() throws(Mismatch) -> UInt8 {
         skipWhitespace()
-        guard position < bytes.count else { throw Mismatch() }
+        guard position < bytes.count else { throw Mismatch(at: position) }
         return bytes[position]
     }
 
     mutating func expect(_ byte: UInt8) throws(Mismatch) {
-        guard try peek() == byte else { throw Mismatch() }
+        guard try peek() == byte else { throw Mismatch(at: position) }
+        position += 1
+    }
+
+    /// Opens an object or array at `position`: one level deeper, within `limit`.
+    @inline(__always)
+    private mutating func enter(limit: Int) throws(Mismatch) {
+        guard depth < limit else { throw Mismatch(.tooDeep, at: position) }
+        depth += 1
         position += 1
     }
 
@@ -43,17 +83,20 @@ struct JSONReader {
 
     private mutating func literal(_ text: StaticString) throws(Mismatch) {
         let count = text.utf8CodeUnitCount
-        guard position + count <= bytes.count else { throw Mismatch() }
-        for index in 0..<count where bytes[position + index] != text.utf8Start[index] { throw Mismatch() }
+        for index in 0..<count where position + index >= bytes.count || bytes[position + index] != text.utf8Start[index] {
+            throw Mismatch(at: position + index)
+        }
         position += count
     }
 
     /// Iterates an object's members: `body` receives each key (as raw bytes, escapes not decoded; keys with
     /// escapes are rare and compared as written) and must consume its value.
     mutating func readObject(_ body: (inout JSONReader, UnsafeBufferPointer<UInt8>) throws(Mismatch) -> Void) throws(Mismatch) {
-        try expect(UInt8(ascii: "{"))
+        guard try peek() == UInt8(ascii: "{") else { throw Mismatch(at: position) }
+        try enter(limit: Self.maximumDepth)
         if try peek() == UInt8(ascii: "}") {
             position += 1
+            depth -= 1
             return
         }
         while true {
@@ -64,17 +107,20 @@ struct JSONReader {
             case UInt8(ascii: ","): position += 1
             case UInt8(ascii: "}"):
                 position += 1
+                depth -= 1
                 return
-            default: throw Mismatch()
+            default: throw Mismatch(at: position)
             }
         }
     }
 
     /// Iterates an array's elements; `body` must consume each element.
     mutating func readArray(_ body: (inout JSONReader) throws(Mismatch) -> Void) throws(Mismatch) {
-        try expect(UInt8(ascii: "["))
+        guard try peek() == UInt8(ascii: "[") else { throw Mismatch(at: position) }
+        try enter(limit: Self.maximumDepth)
         if try peek() == UInt8(ascii: "]") {
             position += 1
+            depth -= 1
             return
         }
         while true {
@@ -83,8 +129,9 @@ struct JSONReader {
             case UInt8(ascii: ","): position += 1
             case UInt8(ascii: "]"):
                 position += 1
+                depth -= 1
                 return
-            default: throw Mismatch()
+            default: throw Mismatch(at: position)
             }
         }
     }
@@ -100,10 +147,33 @@ struct JSONReader {
                 position += 1
                 return slice
             }
-            if byte < 0x20 { throw Mismatch() }  // JSON forbids raw control characters in strings
-            position += byte == UInt8(ascii: "\\") ? 2 : 1
+            if byte < 0x20 { throw Mismatch(at: position) }  // JSON forbids raw control characters in strings
+            if byte == UInt8(ascii: "\\") {
+                try skipEscape()
+            } else {
+                position += 1
+            }
         }
-        throw Mismatch()
+        throw Mismatch(at: position)
+    }
+
+    /// Steps over one escape sequence (`\n`, `\u00e9`) inside a string, checking it is one JSON allows.
+    private mutating func skipEscape() throws(Mismatch) {
+        guard position + 1 < bytes.count else { throw Mismatch(at: bytes.count) }
+        switch bytes[position + 1] {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+            UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            position += 2
+        case UInt8(ascii: "u"):
+            for offset in 2..<6 {
+                guard position + offset < bytes.count, bytes[position + offset].isHexDigit else {
+                    throw Mismatch(at: position)
+                }
+            }
+            position += 6
+        default:
+            throw Mismatch(at: position)
+        }
     }
 
     mutating func string() throws(Mismatch) -> String {
@@ -127,7 +197,7 @@ struct JSONReader {
             try literal("false")
             return false
         default:
-            throw Mismatch()
+            throw Mismatch(at: position)
         }
     }
 
@@ -148,16 +218,16 @@ struct JSONReader {
         while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) {
             let (multiplied, overflow1) = value.multipliedReportingOverflow(by: 10)
             let (added, overflow2) = multiplied.addingReportingOverflow(Int(bytes[position] - UInt8(ascii: "0")))
-            guard !overflow1, !overflow2 else { throw Mismatch() }
+            guard !overflow1, !overflow2 else { throw Mismatch(at: position) }
             value = added
             digits += 1
             position += 1
         }
-        guard digits > 0 else { throw Mismatch() }
+        guard digits > 0 else { throw Mismatch(at: position) }
         // Leading zeros are not JSON; fractions and exponents take the Codable path.
-        if digits > 1 && bytes[position - digits] == UInt8(ascii: "0") { throw Mismatch() }
+        if digits > 1 && bytes[position - digits] == UInt8(ascii: "0") { throw Mismatch(at: position - digits) }
         if position < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[position]) {
-            throw Mismatch()
+            throw Mismatch(at: position)
         }
         return negative ? -value : value
     }
@@ -188,16 +258,56 @@ struct JSONReader {
         try consumeNull() ? nil : try stringMap()
     }
 
-    /// Skips any value.
-    mutating func skipValue() throws(Mismatch) {
-        switch try peek() {
-        case UInt8(ascii: "{"): try readObject { reader, _ throws(Mismatch) in try reader.skipValue() }
-        case UInt8(ascii: "["): try readArray { reader throws(Mismatch) in try reader.skipValue() }
-        case UInt8(ascii: "\""): _ = try rawString()
-        case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try bool()
-        case UInt8(ascii: "n"): _ = try consumeNull()
-        default:
-            try skipNumber()
+    /// Skips any value, checking its syntax as strictly as Foundation does, with objects and arrays nested at
+    /// most `maximumDepth` deep in all (counting those the reader is inside).
+    ///
+    /// Iterative, not recursive: the stack does not grow with the input's nesting, whatever `limit` is.
+    mutating func skipValue(maximumDepth limit: Int = JSONReader.maximumDepth) throws(Mismatch) {
+        var open = ContainerStack()
+        value: while true {
+            switch try peek() {
+            case UInt8(ascii: "{"):
+                try enter(limit: limit)
+                if try peek() == UInt8(ascii: "}") {
+                    position += 1
+                    depth -= 1
+                } else {
+                    open.push(isObject: true)
+                    _ = try rawString()
+                    try expect(UInt8(ascii: ":"))
+                    continue value
+                }
+            case UInt8(ascii: "["):
+                try enter(limit: limit)
+                if try peek() == UInt8(ascii: "]") {
+                    position += 1
+                    depth -= 1
+                } else {
+                    open.push(isObject: false)
+                    continue value
+                }
+            case UInt8(ascii: "\""): _ = try rawString()
+            case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try bool()
+            case UInt8(ascii: "n"): try literal("null")
+            default: try skipNumber()
+            }
+            // A value ended: close the containers that end here, then go on after a comma.
+            while !open.isEmpty {
+                let byte = try peek()
+                if byte == UInt8(ascii: ",") {
+                    position += 1
+                    if open.topIsObject {
+                        _ = try rawString()
+                        try expect(UInt8(ascii: ":"))
+                    }
+                    continue value
+                }
+                guard byte == (open.topIsObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) else { throw Mismatch(at: position) }
+                position += 1
+                depth -= 1
+                open.pop()
+            }
+            return
         }
     }
 
@@ -212,20 +322,20 @@ struct JSONReader {
             return count
         }
         if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
-        guard position < bytes.count else { throw Mismatch() }
+        guard position < bytes.count else { throw Mismatch(at: position) }
         if bytes[position] == UInt8(ascii: "0") {
             position += 1
         } else if digits(&self) == 0 {
-            throw Mismatch()
+            throw Mismatch(at: position)
         }
         if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
             position += 1
-            guard digits(&self) > 0 else { throw Mismatch() }
+            guard digits(&self) > 0 else { throw Mismatch(at: position) }
         }
         if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
             position += 1
             if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
-            guard digits(&self) > 0 else { throw Mismatch() }
+            guard digits(&self) > 0 else { throw Mismatch(at: position) }
         }
     }
 
@@ -298,6 +408,38 @@ struct JSONReader {
         }
         flush()
         return String(scalars)
+    }
+}
+
+/// The kinds of the containers a skip is inside, innermost last: one bit each, inline for the first 64 levels.
+private struct ContainerStack {
+    private var low: UInt64 = 0
+    private var high: [Bool] = []
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+
+    var topIsObject: Bool { count <= 64 ? low & (1 << UInt64(count - 1)) != 0 : high[count - 65] }
+
+    mutating func push(isObject: Bool) {
+        if count < 64 {
+            if isObject { low |= 1 << UInt64(count) } else { low &= ~(1 << UInt64(count)) }
+        } else {
+            high.append(isObject)
+        }
+        count += 1
+    }
+
+    mutating func pop() {
+        count -= 1
+        if count >= 64 { high.removeLast() }
+    }
+}
+
+extension UInt8 {
+    fileprivate var isHexDigit: Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(self)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(self)
     }
 }
 

@@ -17,9 +17,16 @@ public struct APIServerSource: ObjectSource {
         public var watchTimeoutSeconds: ClosedRange<Int> = 300...600
         /// How long to wait for a response head.
         public var requestTimeout: Duration = .seconds(30)
+        /// Waits between retries: failures, and relists after 410 Gone (reset after a watch that received events).
         public var backoff = Backoff()
         /// A server's Retry-After is honoured up to this.
         public var maximumRetryAfter: Duration = .seconds(300)
+        /// A watch (which always asks for bookmarks) that receives no byte for this long is dropped and
+        /// re-watched from the last resourceVersion: the API server sends a bookmark at least every minute, so
+        /// such a watch is stalled (half-open TCP, a stuck load balancer). nil: no watchdog.
+        public var watchIdleTimeout: Duration? = .seconds(120)
+        /// How the watcher waits before a retry or relist; tests record the delays instead of waiting.
+        public var sleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
 
         public init() {}
     }

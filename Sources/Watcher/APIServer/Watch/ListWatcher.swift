@@ -7,8 +7,10 @@ import ServiceModel
 ///
 /// - Important: Never loses an update: a watch resumes from the last resourceVersion it delivered; a 410 Gone
 ///   (status or `ERROR` event) relists, and the relist is diffed against what was delivered, so objects deleted
-///   while disconnected become deletions. Failures are retried with capped jittered backoff (or after the
-///   server's Retry-After) for as long as the task runs.
+///   while disconnected become deletions. Failures and relists after 410 wait a capped jittered backoff (or the
+///   server's Retry-After), reset by a watch that received events, for as long as the task runs. A watch silent
+///   for `watchIdleTimeout` is replaced. An event that cannot be decoded is logged and skipped: the object keeps
+///   its last good state, and the watch goes on.
 struct ListWatcher: Sendable {
     let client: APIClient
     let resource: WatchedResource
@@ -27,6 +29,8 @@ struct ListWatcher: Sendable {
         var known: [ObjectKey: KubernetesObject] = [:]
         var resourceVersion: String?
         var listed = false
+        /// The current watch received an event (not an `ERROR`): the server accepted it and it streamed.
+        var watchReceivedEvents = false
     }
 
     func run(emit: @escaping @Sendable (Output) async -> Void) async {
@@ -37,24 +41,32 @@ struct ListWatcher: Sendable {
             do {
                 if state.resourceVersion == nil {
                     try await relist(&state, emit: emit)
-                    backoff.reset()
                 }
                 let started = ContinuousClock.now
+                state.watchReceivedEvents = false
                 let delivered = try await watch(&state, emit: emit)
-                if delivered > 0 { backoff.reset() }
+                if state.watchReceivedEvents { backoff.reset() }
                 // A watch the server ends at once, with nothing in it, is a failure in disguise: do not spin.
                 if delivered == 0 && ContinuousClock.now - started < .seconds(1) {
-                    try await Task.sleep(for: backoff.next(using: &generator))
+                    try await settings.sleep(backoff.next(using: &generator))
                 }
             } catch let error as APIServerError where error.code == .gone {
-                logger.info("\(resource): \(error); relisting")
+                // A watch that worked and then fell behind relists after the initial delay; 410 after 410 backs off
+                // further, as failures do, instead of relisting as fast as the server answers.
+                if state.watchReceivedEvents { backoff.reset() }
+                state.watchReceivedEvents = false
+                let delay = backoff.next(using: &generator)
+                logger.info("\(resource): \(error); relisting in \(delay)")
                 state.resourceVersion = nil
+                do { try await settings.sleep(delay) } catch { return }
             } catch {
                 if Task.isCancelled || error is CancellationError { return }
+                if state.watchReceivedEvents { backoff.reset() }
+                state.watchReceivedEvents = false
                 let delay = (error as? APIServerError)?.retryAfter.map { min($0, settings.maximumRetryAfter) }
                     ?? backoff.next(using: &generator)
                 logger.warning("\(resource): \(error); retrying in \(delay)")
-                do { try await Task.sleep(for: delay) } catch { return }
+                do { try await settings.sleep(delay) } catch { return }
             }
         }
     }
@@ -88,7 +100,7 @@ struct ListWatcher: Sendable {
             } catch {
                 throw APIServerError(.decoding, "GET \(resource.path): \(error)")
             }
-            for issue in page.issues { logger.error("\(issue); ignoring this object") }
+            for issue in page.issues { logger.error("list of \(resource): \(issue); ignoring this object") }
             for object in page.objects { objects[object.key] = object }
             // Every page of one list carries the resourceVersion of the same snapshot.
             resourceVersion = resourceVersion ?? page.resourceVersion
@@ -111,9 +123,16 @@ struct ListWatcher: Sendable {
             URLQueryItem(name: "timeoutSeconds", value: "\(Int.random(in: settings.watchTimeoutSeconds))"),
         ]
         let response = try await client.get(path: resource.path, query: query, timeout: settings.requestTimeout)
+        let body = settings.watchIdleTimeout.map { limit in
+            IdleWatchdog.guarding(
+                response.body, idleLimit: limit,
+                error: APIServerError(
+                    .transport,
+                    "watch from resourceVersion \(from): no data for \(limit) although bookmarks were asked for (a stalled connection); watching again"))
+        } ?? response.body
         var framer = LineFramer()
         var delivered = 0
-        for try await chunk in response.body {
+        for try await chunk in body {
             var events: [ObjectEvent] = []
             var failure: APIServerError?
             for line in try framer.append(chunk) {
@@ -121,10 +140,12 @@ struct ListWatcher: Sendable {
                 do {
                     event = try WatchEvent.decode(resource.kind, fromJSON: line)
                 } catch {
-                    // The API server will not send this object differently on a retry: name it and go on.
-                    logger.error("\(resource): \(error); ignoring this event")
+                    // The API server will not send this object differently on a retry, and a relist would skip it
+                    // too: name it, keep the object's last good state, and go on.
+                    logger.error("watch of \(resource): \(error); ignoring this event")
                     continue
                 }
+                if event.type != .error { state.watchReceivedEvents = true }
                 Self.apply(event, to: &state, events: &events)
                 if event.type == .error {
                     let status = event.status ?? APIStatus(message: "ERROR event without a status")
