@@ -1,7 +1,7 @@
 import Foundation
 
 /// Boots one VM and runs `proxyd-vmcheck` inside it: every `VMCheck` (or those named) in one boot, results back
-/// through the shared directory.
+/// through the shared directory. The lab's process deadlines are stretched there (`PROXYD_LAB_SLOWDOWN=10`).
 ///
 /// Boots are the expensive part (about a minute under software emulation), so a test process runs one session
 /// and every host-side test reads its result from it (`IPVSVMTests` keeps it in a `static let` task).
@@ -19,11 +19,15 @@ public enum VMCheckSession {
     public static let cpus = 2
     public static let memory = "1G"
 
-    public static func run(checks names: [String] = [], deadline: Duration = VirtualMachine.defaultDeadline) async throws -> Outcome {
+    /// Boot, every check and power-off, with room for a busy machine: alone the session takes about 3.5 minutes,
+    /// next to the other suites of `swift test` about 5.5.
+    public static let defaultDeadline: Duration = .seconds(900)
+
+    public static func run(checks names: [String] = [], deadline: Duration = defaultDeadline) async throws -> Outcome {
         let executable = try LabBinaries.path(of: "proxyd-vmcheck")
         let arguments = names.map { "'\($0.replacingOccurrences(of: "'", with: "'\\''"))'" }.joined(separator: " ")
         let script = """
-            "\(executable)" --output "$SHARED/results.json" \(arguments) > "$SHARED/vmcheck.log" 2>&1
+            PROXYD_LAB_SLOWDOWN=10 "\(executable)" --output "$SHARED/results.json" \(arguments) > "$SHARED/vmcheck.log" 2>&1
             echo $? > "$SHARED/status"
             """
         let vm = try await VirtualMachine.run(script: script, deadline: deadline, cpus: cpus, memory: memory)
