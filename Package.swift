@@ -60,7 +60,7 @@ let package = Package(
                 "ServiceModel", "CNftables", "CConntrack", "CNetlink", "CLinux",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
-            exclude: ["Nftables/README.md"],
+            exclude: ["Nftables/README.md", "IPVS/README.md"],
             swiftSettings: upcoming
         ),
         .executableTarget(
@@ -86,6 +86,14 @@ let package = Package(
         .executableTarget(
             name: "proxyd-lab",
             dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: upcoming
+        ),
+        // Swift checks that need a kernel this machine lacks (IPVS, dummy interfaces): proxyd-vmcheck runs them inside
+        // a VM, driven by host tests in KernelTests (docs/testing-lab.md).
+        .target(name: "VMChecks", dependencies: ["Backends", "ServiceModel", "ProxyTesting"], swiftSettings: upcoming),
+        .executableTarget(
+            name: "proxyd-vmcheck",
+            dependencies: ["VMChecks", "ProxyTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: upcoming
         ),
         // Benchmarks (not tests): numbers for BENCHMARKS.md.
@@ -145,9 +153,11 @@ let package = Package(
             name: "EndToEndTests", dependencies: ["ServiceModel", "ProxyTesting", "Backends", "proxyd", "proxyd-lab"],
             swiftSettings: upcoming
         ),
-        // Kernel tests: real rules in real network namespaces (root), through proxyd's real driver and binary.
+        // Kernel tests: real rules in real network namespaces (root), through proxyd's real driver and binary; IPVS
+        // checks in one VM (proxyd-vmcheck).
         .testTarget(
-            name: "KernelTests", dependencies: ["Backends", "ServiceModel", "ProxyTesting", "proxyd", "proxyd-lab"],
+            name: "KernelTests",
+            dependencies: ["Backends", "ServiceModel", "ProxyTesting", "VMChecks", "proxyd", "proxyd-lab", "proxyd-vmcheck"],
             swiftSettings: upcoming
         ),
     ]

@@ -1,8 +1,9 @@
 #ifndef PROXYD_CNETLINK_SHIM_H
 #define PROXYD_CNETLINK_SHIM_H
 
-// libnl-3 / libnl-genl-3 for IPVS (generic netlink) and for deleting a link (rtnetlink). libnl's attribute macros
-// and nested-attribute iteration do not import into Swift, so requests are built and answers parsed here.
+// libnl-3 / libnl-genl-3: sockets, the generic-netlink family lookup, and sending requests whose bytes are built
+// in Swift (IPVS over generic netlink, links and addresses over rtnetlink). Swift encodes and decodes every message
+// body itself (pure, tested to the byte); this shim only moves bytes and reports the kernel's answer.
 
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
@@ -12,117 +13,94 @@
 #include <linux/ip_vs.h>
 #include <linux/rtnetlink.h>
 #include <linux/if_link.h>
+#include <linux/if_addr.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
-/// One IPVS virtual service as the kernel lists it. `addr` is 16 bytes (IPv4 in the first 4); `port` stays in
-/// network order, exactly as the kernel sent it, so a delete request names the service byte for byte.
-struct cnetlink_ipvs_service {
-    uint16_t af;
-    uint16_t protocol;
-    uint8_t addr[16];
-    uint16_t port_be;
-    uint32_t fwmark;
-};
-
-typedef void (*cnetlink_ipvs_service_fn)(const struct cnetlink_ipvs_service *service, void *context);
-
-/// A generic netlink socket with the IPVS family resolved. Returns 0, or a negative libnl error
-/// (-NLE_OBJ_NOTFOUND when the kernel has no IPVS).
-static inline int cnetlink_ipvs_open(struct nl_sock **out, int *family) {
+/// A socket of `protocol` (NETLINK_GENERIC, NETLINK_ROUTE) in the calling thread's network namespace. Returns 0 or
+/// a negative libnl error.
+static inline int cnetlink_open(int protocol, struct nl_sock **out) {
     struct nl_sock *sock = nl_socket_alloc();
     if (sock == NULL) return -NLE_NOMEM;
-    int err = genl_connect(sock);
+    int err = nl_connect(sock, protocol);
     if (err < 0) { nl_socket_free(sock); return err; }
-    int id = genl_ctrl_resolve(sock, IPVS_GENL_NAME);
-    if (id < 0) { nl_socket_free(sock); return id; }
     *out = sock;
-    *family = id;
     return 0;
 }
 
-struct cnetlink_ipvs_dump {
-    cnetlink_ipvs_service_fn fn;
-    void *context;
+/// The id of the generic-netlink family `name` (e.g. "IPVS"). Returns the id, or a negative libnl error
+/// (-NLE_OBJ_NOTFOUND when the kernel has no such family).
+static inline int cnetlink_genl_family(struct nl_sock *sock, const char *name) {
+    return genl_ctrl_resolve(sock, name);
+}
+
+struct cnetlink_answer {
+    int kernel_errno;  // the errno the kernel answered with, 0 if none
+    int acked;
 };
 
-static inline int cnetlink_ipvs_parse_service(struct nl_msg *msg, void *arg) {
-    struct cnetlink_ipvs_dump *dump = arg;
-    struct nlattr *attrs[IPVS_CMD_ATTR_MAX + 1];
-    struct nlattr *svc[IPVS_SVC_ATTR_MAX + 1];
-    if (genlmsg_parse(nlmsg_hdr(msg), 0, attrs, IPVS_CMD_ATTR_MAX, NULL) < 0) return NL_SKIP;
-    if (attrs[IPVS_CMD_ATTR_SERVICE] == NULL) return NL_SKIP;
-    if (nla_parse_nested(svc, IPVS_SVC_ATTR_MAX, attrs[IPVS_CMD_ATTR_SERVICE], NULL) < 0) return NL_SKIP;
-    struct cnetlink_ipvs_service service;
-    memset(&service, 0, sizeof(service));
-    if (svc[IPVS_SVC_ATTR_AF]) service.af = nla_get_u16(svc[IPVS_SVC_ATTR_AF]);
-    if (svc[IPVS_SVC_ATTR_FWMARK]) service.fwmark = nla_get_u32(svc[IPVS_SVC_ATTR_FWMARK]);
-    if (svc[IPVS_SVC_ATTR_PROTOCOL]) service.protocol = nla_get_u16(svc[IPVS_SVC_ATTR_PROTOCOL]);
-    if (svc[IPVS_SVC_ATTR_ADDR]) nla_memcpy(service.addr, svc[IPVS_SVC_ATTR_ADDR], sizeof(service.addr));
-    if (svc[IPVS_SVC_ATTR_PORT]) service.port_be = nla_get_u16(svc[IPVS_SVC_ATTR_PORT]);
-    dump->fn(&service, dump->context);
+static inline int cnetlink_on_error(struct sockaddr_nl *who, struct nlmsgerr *error, void *arg) {
+    (void)who;
+    struct cnetlink_answer *answer = arg;
+    answer->kernel_errno = -error->error;
+    return NL_STOP;
+}
+
+static inline int cnetlink_on_ack(struct nl_msg *msg, void *arg) {
+    (void)msg;
+    ((struct cnetlink_answer *)arg)->acked = 1;
+    return NL_STOP;
+}
+
+typedef void (*cnetlink_message_fn)(const void *payload, size_t length, void *context);
+
+static inline int cnetlink_on_valid(struct nl_msg *msg, void *arg) {
+    void **pair = arg;
+    struct nlmsghdr *header = nlmsg_hdr(msg);
+    ((cnetlink_message_fn)pair[0])(nlmsg_data(header), (size_t)nlmsg_datalen(header), pair[1]);
     return NL_OK;
 }
 
-/// Lists every virtual service, calling `fn` for each. Returns 0 or a negative libnl error.
-static inline int cnetlink_ipvs_list(struct nl_sock *sock, int family, cnetlink_ipvs_service_fn fn, void *context) {
-    struct nl_msg *msg = nlmsg_alloc();
+/// Sends one message of `type` whose body (everything after the netlink header) is `payload`, and reads the answer.
+///
+/// Without NLM_F_DUMP in `flags` it waits for the kernel's acknowledgement (NLM_F_ACK is added); with it, `fn` is
+/// called with the body of every message of the dump. Returns 0, or a negative libnl error; when the kernel
+/// refused, `*kernel_errno` is its errno (EEXIST, ESRCH, …), else 0.
+static inline int cnetlink_request(
+    struct nl_sock *sock, int type, int flags, const void *payload, size_t length, cnetlink_message_fn fn,
+    void *context, int *kernel_errno
+) {
+    *kernel_errno = 0;
+    int dump = (flags & NLM_F_DUMP) == NLM_F_DUMP;
+    struct nl_msg *msg = nlmsg_alloc_simple(type, flags | NLM_F_REQUEST | (dump ? 0 : NLM_F_ACK));
     if (msg == NULL) return -NLE_NOMEM;
-    if (genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, NLM_F_DUMP, IPVS_CMD_GET_SERVICE, IPVS_GENL_VERSION) == NULL) {
+    if (length > 0 && nlmsg_append(msg, (void *)payload, length, NLMSG_ALIGNTO) < 0) {
         nlmsg_free(msg);
         return -NLE_NOMEM;
     }
-    struct cnetlink_ipvs_dump dump = { fn, context };
     struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
     if (cb == NULL) { nlmsg_free(msg); return -NLE_NOMEM; }
-    nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, cnetlink_ipvs_parse_service, &dump);
+    struct cnetlink_answer answer = { 0, 0 };
+    void *pair[2] = { (void *)fn, context };
+    nl_cb_err(cb, NL_CB_CUSTOM, cnetlink_on_error, &answer);
+    if (dump) {
+        nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, cnetlink_on_valid, pair);
+    } else {
+        nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, cnetlink_on_ack, &answer);
+    }
     int err = nl_send_auto(sock, msg);
     nlmsg_free(msg);
-    if (err >= 0) err = nl_recvmsgs(sock, cb);
+    if (err >= 0) {
+        // A dump ends with NLMSG_DONE (nl_recvmsgs returns then); a request with its ACK or error (NL_STOP).
+        do {
+            err = nl_recvmsgs(sock, cb);
+        } while (err >= 0 && !dump && !answer.acked && answer.kernel_errno == 0);
+    }
     nl_cb_put(cb);
+    *kernel_errno = answer.kernel_errno;
+    if (answer.kernel_errno != 0 && err >= 0) err = -NLE_FAILURE;
     return err < 0 ? err : 0;
-}
-
-/// Deletes one virtual service (with its real servers). Returns 0 or a negative libnl error.
-static inline int cnetlink_ipvs_delete(struct nl_sock *sock, int family, const struct cnetlink_ipvs_service *service) {
-    struct nl_msg *msg = nlmsg_alloc();
-    if (msg == NULL) return -NLE_NOMEM;
-    if (genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, NLM_F_ACK, IPVS_CMD_DEL_SERVICE, IPVS_GENL_VERSION) == NULL) {
-        nlmsg_free(msg);
-        return -NLE_NOMEM;
-    }
-    struct nlattr *nest = nla_nest_start(msg, IPVS_CMD_ATTR_SERVICE);
-    int err = nla_put_u16(msg, IPVS_SVC_ATTR_AF, service->af);
-    if (service->fwmark != 0) {
-        if (err >= 0) err = nla_put_u32(msg, IPVS_SVC_ATTR_FWMARK, service->fwmark);
-    } else {
-        if (err >= 0) err = nla_put_u16(msg, IPVS_SVC_ATTR_PROTOCOL, service->protocol);
-        if (err >= 0) err = nla_put(msg, IPVS_SVC_ATTR_ADDR, sizeof(service->addr), service->addr);
-        if (err >= 0) err = nla_put_u16(msg, IPVS_SVC_ATTR_PORT, service->port_be);
-    }
-    if (err < 0) { nlmsg_free(msg); return err; }
-    nla_nest_end(msg, nest);
-    return nl_send_sync(sock, msg);  // frees msg, waits for the ACK
-}
-
-/// Deletes the network interface `name` over rtnetlink. Returns 0 or a negative libnl error
-/// (-NLE_NODEV when there is no such interface).
-static inline int cnetlink_delete_link(const char *name) {
-    struct nl_sock *sock = nl_socket_alloc();
-    if (sock == NULL) return -NLE_NOMEM;
-    int err = nl_connect(sock, NETLINK_ROUTE);
-    if (err < 0) { nl_socket_free(sock); return err; }
-    struct nl_msg *msg = nlmsg_alloc_simple(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK);
-    if (msg == NULL) { nl_socket_free(sock); return -NLE_NOMEM; }
-    struct ifinfomsg info;
-    memset(&info, 0, sizeof(info));
-    info.ifi_family = AF_UNSPEC;
-    err = nlmsg_append(msg, &info, sizeof(info), NLMSG_ALIGNTO);
-    if (err >= 0) err = nla_put_string(msg, IFLA_IFNAME, name);
-    if (err < 0) { nlmsg_free(msg); nl_socket_free(sock); return err; }
-    err = nl_send_sync(sock, msg);
-    nl_socket_free(sock);
-    return err;
 }
 
 /// libnl's text for an error.

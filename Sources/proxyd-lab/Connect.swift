@@ -55,6 +55,11 @@ struct Connect: ParsableCommand {
     @Option(name: .customLong("interval-ms"), help: "Pause between pings of --hold-until, in milliseconds.")
     var intervalMilliseconds: Int = 50
 
+    @Flag(
+        name: .customLong("close-with-reset"),
+        help: "With --hold-until: end the connection with a TCP reset (SO_LINGER 0) instead of a FIN, so no TIME_WAIT follows.")
+    var closeWithReset = false
+
     func validate() throws {
         guard SocketAddress(ip: host, port: port) != nil else {
             throw ValidationError("HOST \"\(host)\" is not a numeric IPv4 or IPv6 address")
@@ -74,6 +79,7 @@ struct Connect: ParsableCommand {
             throw ValidationError("--hold-until holds one TCP connection; use it with --tcp and without --count")
         }
         if intervalMilliseconds < 1 { throw ValidationError("--interval-ms must be at least 1") }
+        if closeWithReset && holdUntil == nil { throw ValidationError("--close-with-reset ends a --hold-until connection; give --hold-until") }
     }
 
     func run() throws {
@@ -165,7 +171,14 @@ struct Connect: ParsableCommand {
             case .failure(let failure): return failure.report
             case .success(let line):
                 let report = AttemptReport.reply(line, local: local)
-                if let path = holdUntil, access(path, F_OK) == 0 { return report }
+                if let path = holdUntil, access(path, F_OK) == 0 {
+                    if closeWithReset {
+                        // close() then sends RST: the connection ends at once on both sides, without TIME_WAIT.
+                        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+                        _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+                    }
+                    return report
+                }
                 emit(String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self))
             }
             if sequence > 0 { usleep(useconds_t(intervalMilliseconds * 1000)) }  // the client's traffic cadence

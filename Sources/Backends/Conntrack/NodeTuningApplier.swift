@@ -71,15 +71,22 @@ public struct NodeTuningApplier: Sendable {
 
     /// Applies `tuning` (and `route_localnet` when asked) and reports what changed.
     public func apply(_ tuning: ConntrackTuning, routeLocalnet: Bool = false) -> NodeTuningReport {
+        apply(Self.settings(for: tuning, cpuCount: cpuCount, routeLocalnet: routeLocalnet))
+    }
+
+    /// Applies settings declared elsewhere (a backend's node requirements, such as `IPVSNodeTuning`) the same way:
+    /// read first, write only what differs, refusals as warnings.
+    public func apply(_ settings: [TuningSetting]) -> NodeTuningReport {
         var report = NodeTuningReport()
-        for setting in Self.settings(for: tuning, cpuCount: cpuCount, routeLocalnet: routeLocalnet) {
+        for setting in settings {
             let path = self.path(of: setting)
             let current: Int?
             switch Self.read(path) {
             case .success(let value): current = value
             case .failure(let problem):
                 if problem.code == ENOENT {
-                    report.warnings.append("cannot set \(setting.name) to \(setting.value): \(path) does not exist (is the nf_conntrack module loaded?)")
+                    let hint = setting.module.map { " (is the \($0) module loaded?)" } ?? ""
+                    report.warnings.append("cannot set \(setting.name) to \(setting.value): \(path) does not exist\(hint)")
                     continue
                 }
                 current = nil

@@ -34,6 +34,16 @@ public struct TuningSetting: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The kernel module that provides the setting, when one must be loaded for its file to exist.
+    public var module: String? {
+        switch location {
+        case .sysctl(let path) where path.hasPrefix("net/netfilter/"): "nf_conntrack"
+        case .sysctl(let path) where path.hasPrefix("net/ipv4/vs/"): "ip_vs"
+        case .sysctl: nil
+        case .conntrackHashsize: "nf_conntrack"
+        }
+    }
+
     /// `net.netfilter.nf_conntrack_max`, or `nf_conntrack hashsize`.
     public var name: String {
         switch location {

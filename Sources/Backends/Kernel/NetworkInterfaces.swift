@@ -21,15 +21,15 @@ public enum NetworkInterfaces {
             guard let cName = entry.ifa_name, String(cString: cName) == name, let address = entry.ifa_addr else { continue }
             switch Int32(address.pointee.sa_family) {
             case AF_INET:
-                let value = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
-                result.append(.v4(IPv4Address(UInt32(bigEndian: value))))
+                let bytes = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { pointer in
+                    withUnsafeBytes(of: pointer.pointee.sin_addr) { Array($0) }
+                }
+                if let ip = IPAddress(networkOrderBytes: bytes) { result.append(ip) }
             case AF_INET6:
                 let bytes = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
                     withUnsafeBytes(of: pointer.pointee.sin6_addr) { Array($0) }
                 }
-                result.append(.v6(IPv6Address(
-                    high: bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) },
-                    low: bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })))
+                if let ip = IPAddress(networkOrderBytes: bytes) { result.append(ip) }
             default:
                 continue
             }
@@ -39,10 +39,14 @@ public enum NetworkInterfaces {
 
     /// Deletes the interface; false when there was none.
     public static func delete(_ name: String) throws(Failure) -> Bool {
-        let result = cnetlink_delete_link(name)
-        if result == 0 { return true }
-        if -result == NLE_NODEV || -result == NLE_OBJ_NOTFOUND { return false }
-        throw Failure(description: "delete interface \(name): \(String(cString: cnetlink_error(result)))")
+        do {
+            let socket = try NetlinkSocket(protocol: NETLINK_ROUTE)
+            try socket.request(.deleteLink(named: name), operation: "delete interface \(name)")
+            return true
+        } catch {
+            if error.isNotFound { return false }
+            throw Failure(description: error.description)
+        }
     }
 
     /// A refused interface change, with libnl's reason.

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Subprocess
 
@@ -29,6 +30,17 @@ public final class LabProcess: Sendable, CustomStringConvertible {
 
     /// Grace between SIGTERM and SIGKILL when stopping.
     public static let stopGracePeriod: Duration = .milliseconds(500)
+
+    /// How long a process may take to print an awaited line: 10 s, times `PROXYD_LAB_SLOWDOWN` when set (the VM
+    /// checks set 10: under software emulation a Swift process can take seconds just to start). A deadline for a
+    /// broken process, not a synchronization.
+    public static let defaultLineTimeout: Duration = .seconds(10) * slowdown
+
+    /// `PROXYD_LAB_SLOWDOWN`, an integer of at least 1 (1 when unset or invalid).
+    public static let slowdown: Int = {
+        guard let text = ProcessInfo.processInfo.environment["PROXYD_LAB_SLOWDOWN"], let value = Int(text), value >= 1 else { return 1 }
+        return min(value, 100)
+    }()
 
     private init(
         host: LabHost, command: [String], pid: Int32, log: ProcessOutputLog, task: Task<ExecResult.Status, any Error>,
@@ -93,7 +105,7 @@ public final class LabProcess: Sendable, CustomStringConvertible {
     /// - Throws: ``LabError/Code/processExited`` if it exits first, ``LabError/Code/readyTimeout`` after `timeout`;
     ///   both quote the process's stderr.
     @discardableResult
-    public func waitForLine(timeout: Duration = .seconds(10), where predicate: @escaping @Sendable (String) -> Bool) async throws -> String {
+    public func waitForLine(timeout: Duration = defaultLineTimeout, where predicate: @escaping @Sendable (String) -> Bool) async throws -> String {
         enum Outcome: Sendable { case line(String), ended, timedOut }
         let outcome = await withTaskGroup(of: Outcome.self) { group in
             group.addTask { await self.log.firstLine(where: predicate).map(Outcome.line) ?? .ended }
@@ -119,7 +131,7 @@ public final class LabProcess: Sendable, CustomStringConvertible {
     }
 
     /// Waits for the line `ready`.
-    public func waitUntilReady(timeout: Duration = .seconds(10)) async throws {
+    public func waitUntilReady(timeout: Duration = defaultLineTimeout) async throws {
         try await waitForLine(timeout: timeout) { $0 == "ready" }
     }
 

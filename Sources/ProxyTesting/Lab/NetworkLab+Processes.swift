@@ -20,7 +20,7 @@ extension NetworkLab {
     ///   line does not come; the process is stopped then.
     @discardableResult
     public func start(
-        in host: LabHost, _ command: [String], readyLine: String? = nil, readyTimeout: Duration = .seconds(10)
+        in host: LabHost, _ command: [String], readyLine: String? = nil, readyTimeout: Duration = LabProcess.defaultLineTimeout
     ) async throws -> LabProcess {
         try requireAlive()
         let process = try await LabProcess.launch(host: host, command: command, argv: try netnsExec(host, command))

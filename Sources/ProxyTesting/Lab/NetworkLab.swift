@@ -125,7 +125,7 @@ public final class NetworkLab: Sendable {
 
     /// How long a new lab's links may take to become ready (normally a few milliseconds; seconds when the machine
     /// is busy building). A deadline for a broken setup, not a synchronization.
-    static let readinessDeadline: Duration = .seconds(30)
+    static let readinessDeadline: Duration = .seconds(30) * LabProcess.slowdown
 
     /// Waits until every namespace's links pass ``LabReadiness``, so a test's first packet is not lost.
     private func waitUntilReady(_ plan: LabSetupPlan, ip: String) async throws {

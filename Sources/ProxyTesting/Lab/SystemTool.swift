@@ -2,7 +2,7 @@ import Foundation
 
 /// The system programs the lab drives (besides /bin/sh), found on disk once, with the Debian package to install when missing.
 enum SystemTool: String, Sendable, CaseIterable {
-    case ip, nft, conntrack, openssl, unshare, mount
+    case ip, nft, conntrack, openssl, unshare, mount, ipvsadm, modprobe
 
     var debianPackage: String {
         switch self {
@@ -11,6 +11,8 @@ enum SystemTool: String, Sendable, CaseIterable {
         case .conntrack: "conntrack"
         case .openssl: "openssl"
         case .unshare, .mount: "util-linux"
+        case .ipvsadm: "ipvsadm"
+        case .modprobe: "kmod"
         }
     }
 

@@ -43,8 +43,11 @@ public enum VirtualMachine {
     ///
     /// - Parameter created: Told the shared directory as soon as it exists (for callers that must clean up
     ///   after a failed run).
+    /// - Parameter cpus, memory: The VM's size (qemu's `-smp`, `-m`); 1 CPU and 512 MiB suit a script of shell
+    ///   commands, a lab of namespaces wants more.
     public static func run(
-        script: String, deadline: Duration = defaultDeadline, created: (String) -> Void = { _ in }
+        script: String, deadline: Duration = defaultDeadline, cpus: Int = 1, memory: String = "512M",
+        created: (String) -> Void = { _ in }
     ) async throws -> Result {
         let vng = try tool("vng", hint: "pip install virtme-ng (make vm-deps)")
         let kernel = try newestKernel()
@@ -54,7 +57,7 @@ public enum VirtualMachine {
         try ("#!/bin/sh\nSHARED=\(directory)\nexport SHARED\n" + script).write(
             toFile: directory + "/script.sh", atomically: true, encoding: .utf8)
         let arguments = [
-            "--run", kernel, "--disable-kvm", "--memory", "512M", "--cpus", "1", "--rwdir", directory,
+            "--run", kernel, "--disable-kvm", "--memory", memory, "--cpus", String(cpus), "--rwdir", directory,
             "--exec", "sh \(directory)/script.sh",
         ]
         let started = ContinuousClock.now

@@ -1,0 +1,29 @@
+import ServiceModel
+
+extension IPAddress {
+    /// The address in network byte order: 4 bytes for IPv4, 16 for IPv6, as sockets and netlink carry it.
+    public var networkOrderBytes: [UInt8] {
+        switch self {
+        case .v4(let v4):
+            return (0..<4).map { UInt8(truncatingIfNeeded: v4.value >> UInt32(24 - 8 * $0)) }
+        case .v6(let v6):
+            return (0..<8).map { UInt8(truncatingIfNeeded: v6.high >> UInt64(56 - 8 * $0)) }
+                + (0..<8).map { UInt8(truncatingIfNeeded: v6.low >> UInt64(56 - 8 * $0)) }
+        }
+    }
+
+    /// An address from network-order bytes: exactly 4 (IPv4) or 16 (IPv6); nil for any other count.
+    public init?(networkOrderBytes bytes: some Collection<UInt8>) {
+        let octets = Array(bytes)
+        switch octets.count {
+        case 4:
+            self = .v4(IPv4Address(octets.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }))
+        case 16:
+            self = .v6(IPv6Address(
+                high: octets[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) },
+                low: octets[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }))
+        default:
+            return nil
+        }
+    }
+}
