@@ -10,7 +10,7 @@ VM_DEBIAN_DEPS := qemu-system-x86 linux-image-amd64 busybox-static ipvsadm
 PROXYD      := .build/debug/proxyd
 DEMO_FLAGS  := --objects examples/ --hostname-override node-a --cluster-cidr 10.244.0.0/16,fd00:10:244::/56
 
-.PHONY: deps vm-deps build demo test bench clean
+.PHONY: deps vm-deps build demo dry-run test bench clean
 
 ## deps: install the Debian packages proxyd builds against and tests with (only the missing ones)
 deps:
@@ -33,14 +33,22 @@ vm-deps:
 build: deps
 	$(SWIFT) build
 
-## demo: build, then show what proxyd would program for the example cluster in examples/ (as node-a):
-##       the desired-state table, then the exact nftables transaction
+## demo: build, then run proxyd live (root): two nodes as network namespaces on one bridge, pods answering, the
+##       example cluster in a fake API server, proxyd on each node; real connections through a ClusterIP, a NodePort,
+##       externalTrafficPolicy Local and a scale-down, then one node's rules. About 30 s once built, most of it
+##       pauses for reading (5 s before each step on a terminal; `make demo PACE=0` skips them). Cleans up after
+##       itself, also on failure and Ctrl-C.
 demo: build
+	$(SUDO) .build/debug/proxyd-demo --examples examples $(if $(PACE),--pace $(PACE))
+
+## dry-run: what proxyd would program for examples/ as node-a, without root: the desired-state table, then the
+##          exact nftables transaction
+dry-run: build
 	$(PROXYD) $(DEMO_FLAGS) --dry-run --output=model
 	@echo
 	$(PROXYD) $(DEMO_FLAGS) --dry-run --output=nft
 
-## test: every test — unit, kernel (root, network namespaces), IPVS in a VM, end-to-end
+## test: every test — unit, kernel (root, network namespaces), IPVS in a VM, end-to-end, and the demo run whole
 test: deps vm-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
