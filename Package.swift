@@ -96,6 +96,16 @@ let package = Package(
             dependencies: ["VMChecks", "ProxyTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: upcoming
         ),
+        // `make demo`: a live two-node cluster in network namespaces, proxyd on each node following the fake API
+        // server loaded with examples/. Built on the test lab (ProxyTesting), which already builds that topology.
+        .executableTarget(
+            name: "proxyd-demo",
+            dependencies: [
+                "ServiceModel", "Watcher", "ProxyTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: upcoming
+        ),
         // Benchmarks (not tests): numbers for BENCHMARKS.md.
         .executableTarget(
             name: "proxyd-bench",
@@ -147,10 +157,11 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        // End-to-end: the real proxyd daemon in a lab node, following the fake API server (root).
-        // Backends: KernelThread, to hold sockets inside a lab namespace from the test process.
+        // End-to-end: the real proxyd daemon in a lab node, following the fake API server (root), and `make demo`'s
+        // proxyd-demo run whole. Backends: KernelThread, to hold sockets inside a lab namespace from the test process.
         .testTarget(
-            name: "EndToEndTests", dependencies: ["ServiceModel", "ProxyTesting", "Backends", "proxyd", "proxyd-lab"],
+            name: "EndToEndTests",
+            dependencies: ["ServiceModel", "ProxyTesting", "Backends", "proxyd", "proxyd-lab", "proxyd-demo"],
             swiftSettings: upcoming
         ),
         // Kernel tests: real rules in real network namespaces (root), through proxyd's real driver and binary; IPVS
