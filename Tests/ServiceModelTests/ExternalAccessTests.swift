@@ -93,6 +93,13 @@ struct ExternalAccessTests {
         #expect(ModelHarness.run(services: [service]).port("lb")?.loadBalancerSourceRanges == ["192.0.2.0/24", "198.51.100.0/24"])
     }
 
+    @Test func nestedSourceRangesKeepOnlyTheOuterOne() {
+        let service = Fixtures.service("lb", type: "LoadBalancer", ports: [.tcp(443)]) {
+            $0.spec.loadBalancerSourceRanges = ["10.1.0.0/16", "10.0.0.0/8", "192.0.2.0/24", "10.0.0.0/8", "192.0.2.128/25"]
+        }
+        #expect(ModelHarness.run(services: [service]).port("lb")?.loadBalancerSourceRanges == ["10.0.0.0/8", "192.0.2.0/24"])
+    }
+
     @Test func zeroSourceRangeAllowsEveryone() {
         let service = Fixtures.service("lb", type: "LoadBalancer", ports: [.tcp(443)]) {
             $0.spec.loadBalancerSourceRanges = ["192.0.2.0/24", "0.0.0.0/0"]

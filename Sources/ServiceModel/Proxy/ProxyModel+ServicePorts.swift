@@ -189,7 +189,9 @@ extension ProxyModel {
         }
         let ofFamily = valid.filter { $0.family == family }
         if ofFamily.isEmpty || ofFamily.contains(where: \.isZero) { return nil }
-        return Array(Set(ofFamily)).sorted()
+        // Nested ranges (10.0.0.0/8 and 10.1.0.0/16) admit what the outer one admits; the kernel refuses
+        // overlapping intervals, so only the outer one is kept.
+        return CIDR.nonOverlapping(ofFamily)
     }
 
     func sessionAffinity(_ spec: Service.Spec, _ reference: ObjectReference, _ warnings: inout WarningList) -> SessionAffinity {
