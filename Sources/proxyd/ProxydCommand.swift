@@ -76,7 +76,7 @@ struct ProxydCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("nodeport-addresses"),
         help: ArgumentHelp(
-            "Where NodePorts are served: comma-separated CIDRs (local addresses inside them) and/or 'primary' (the node's primary IPs). Default: primary for nftables, every local address for iptables and ipvs.",
+            "Where NodePorts are served: comma-separated CIDRs (local addresses inside them) and/or 'primary' (the node's primary IPs). A family with neither, or a zero-length CIDR, means every local address; loopback never serves NodePorts. Default: primary for nftables, every local address for iptables and ipvs.",
             valueName: "cidrs"))
     var nodePortAddresses: String?
 
