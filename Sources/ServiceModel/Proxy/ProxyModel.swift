@@ -75,16 +75,22 @@ public struct ProxyModel: Sendable {
         return (diff, warnings)
     }
 
-    /// The IP families this node serves: those of its primary IPs (from the Node, else from its non-loopback
-    /// local addresses) and of `--cluster-cidr`.
+    /// The IP families this node serves: every family the host's kernel supports, whatever the node's IPs and
+    /// `--cluster-cidr` (as kube-proxy's nftables mode, which runs a proxier for IPv6 whenever the host has IPv6).
+    /// A single-stack cluster gets an empty table of the other family; a dual-stack Service on a node without an
+    /// IP of one family is still reachable through both of its ClusterIPs from this node's pods.
     public func servedFamilies(node: NodeContext) -> [IPFamily] {
-        var families = Set(node.nodeIPs.map(\.family))
-        if node.node == nil {
-            families.formUnion(node.localAddresses.filter { !$0.isLoopback && !$0.isLinkLocal }.map(\.family))
+        IPFamily.allCases.filter(node.hostFamilies.contains)
+    }
+
+    /// Why a family is not served, one warning per family the host cannot serve.
+    public func unservedFamilyWarnings(node: NodeContext) -> [ModelWarning] {
+        IPFamily.allCases.filter { !node.hostFamilies.contains($0) }.map { family in
+            ModelWarning(
+                nil,
+                "\(family) is not served: this host's kernel has no \(family) support; the \(family) addresses of Services (ClusterIPs, external and load-balancer IPs, NodePorts) are not proxied on this node"
+            )
         }
-        families.formUnion(configuration.clusterCIDRs.map(\.family))
-        if families.isEmpty { families = [.ipv4] }
-        return IPFamily.allCases.filter(families.contains)
     }
 
     /// Node-wide settings for one family: node IP, NodePort addresses, local-traffic detection.
@@ -139,12 +145,6 @@ public struct ProxyModel: Sendable {
     }
 }
 
-extension NodeContext {
-    /// The context for `nodeName` as the snapshot knows it.
-    public init(snapshot: ClusterSnapshot, nodeName: String, localAddresses: [IPAddress]) {
-        self.init(node: snapshot.nodes[nodeName], localAddresses: localAddresses)
-    }
-}
 extension ProxyModel {
     /// Where NodePorts of `family` are served (upstream's `NodePortAddresses` with nftables' handling of
     /// localhost).
@@ -205,3 +205,12 @@ extension ProxyModel {
     }
 }
 
+extension NodeContext {
+    /// The context for `nodeName` as the snapshot knows it.
+    public init(
+        snapshot: ClusterSnapshot, nodeName: String, localAddresses: [IPAddress],
+        hostFamilies: Set<IPFamily> = Set(IPFamily.allCases)
+    ) {
+        self.init(node: snapshot.nodes[nodeName], localAddresses: localAddresses, hostFamilies: hostFamilies)
+    }
+}

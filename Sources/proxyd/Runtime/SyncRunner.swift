@@ -22,6 +22,7 @@ actor SyncRunner {
     private let model: ProxyModel
     private let settings: Settings
     private let localAddresses: @Sendable () -> [IPAddress]
+    private let hostFamilies: Set<IPFamily>
     private let observe: @Sendable (RunnerEvent) async -> Void
     private let logger: Logger
 
@@ -52,9 +53,11 @@ actor SyncRunner {
 
     init(
         backend: any Backend, conntrack: ConntrackReconciler? = nil, configuration: ProxyConfiguration,
-        settings: Settings, localAddresses: @escaping @Sendable () -> [IPAddress], logger: Logger,
+        settings: Settings, localAddresses: @escaping @Sendable () -> [IPAddress],
+        hostFamilies: Set<IPFamily> = LocalAddresses.hostFamilies(), logger: Logger,
         observe: @escaping @Sendable (RunnerEvent) async -> Void
     ) {
+        self.hostFamilies = hostFamilies
         self.backend = backend
         self.conntrack = conntrack
         model = ProxyModel(configuration: configuration)
@@ -127,10 +130,11 @@ actor SyncRunner {
         let startedAt = Date()
         lastSyncStart = started
         let nodeContext = NodeContext(
-            snapshot: snapshot, nodeName: model.configuration.nodeName, localAddresses: localAddresses())
+            snapshot: snapshot, nodeName: model.configuration.nodeName, localAddresses: localAddresses(),
+            hostFamilies: hostFamilies)
         let families = model.servedFamilies(node: nodeContext)
         let full = needsFullSync || nodeChanged || periodic || Set(states.keys) != Set(families)
-        var warnings: [ModelWarning] = []
+        var warnings: [ModelWarning] = full ? model.unservedFamilyWarnings(node: nodeContext) : []
         var diffs: [DesiredStateDiff] = []
         // Take the pending work now: events that arrive while the backend applies (the actor is reentrant at
         // every await) stay pending for the next sync instead of being cleared with this one's.
