@@ -66,11 +66,11 @@ struct ProxydCommand: AsyncParsableCommand {
         valueName: "mode"))
     var detectLocalMode: String?
 
-    @Option(help: ArgumentHelp("The pod bridge, for --detect-local-mode=BridgeInterface.", valueName: "interface"))
+    @Option(help: ArgumentHelp("The pod bridge, for --detect-local-mode=BridgeInterface (at most 15 bytes).", valueName: "interface"))
     var podBridgeInterface: String?
 
     @Option(help: ArgumentHelp(
-        "Pod interface name prefix, for --detect-local-mode=InterfaceNamePrefix.", valueName: "prefix"))
+        "Pod interface name prefix, for --detect-local-mode=InterfaceNamePrefix (at most 15 bytes).", valueName: "prefix"))
     var podInterfaceNamePrefix: String?
 
     @Option(

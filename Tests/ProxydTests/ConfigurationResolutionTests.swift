@@ -138,6 +138,7 @@ struct ConfigurationResolutionTests {
         ("conntrack:\n  min: -1\n", 4, "conntrack.min -1 must not be negative (0 leaves the kernel's value)"),
         ("metricsBindAddress: localhost:10249\n", 3, "metricsBindAddress \"localhost:10249\" is not HOST:PORT; write e.g. 127.0.0.1:10249 (port 0 turns it off)"),
         ("oomScoreAdj: -1001\n", 3, "oomScoreAdj -1001 is out of range; use -1000 to 1000"),
+        ("detectLocalMode: BridgeInterface\ndetectLocal:\n  bridgeInterface: \"cni 0\"\n", 5, "detectLocal.bridgeInterface \"cni 0\" is not a usable interface name: white space is not allowed; use printable ASCII without white space, '/', ':', '\"', '\\' or '*'"),
         ("mode: ipvs\nipvs: {scheduler: fastest}\n", 4, "ipvs.scheduler \"fastest\" is not an IPVS scheduler; use one of dh, lblc, lblcr, lc, mh, nq, rr, sed, sh, wlc, wrr"),
     ])
     func badValuesInTheFileNameFileLineAndField(body: String, line: Int, message: String) throws {
@@ -153,6 +154,10 @@ struct ConfigurationResolutionTests {
         (["--conntrack-min=-1"], "--conntrack-min -1 must not be negative (0 leaves the kernel's value)"),
         (["--bind-address", "node-a"], "--bind-address \"node-a\" is not an IP address; write e.g. 0.0.0.0"),
         (["--v", "11"], "--v 11 is out of range; use 0 to 10"),
+        (["--detect-local-mode", "BridgeInterface", "--pod-bridge-interface", "cni0\" accept"],
+         "--pod-bridge-interface \"cni0\\\" accept\" is not a usable interface name: '\"' is not allowed; use printable ASCII without white space, '/', ':', '\"', '\\' or '*'"),
+        (["--detect-local-mode", "InterfaceNamePrefix", "--pod-interface-name-prefix", "averyveryverylongprefix"],
+         "--pod-interface-name-prefix \"averyveryverylongprefix\" is not a usable interface name prefix: it is 23 bytes long; Linux allows at most 15"),
     ])
     func badFlagsNameTheFlag(arguments: [String], message: String) {
         #expect(Self.message(["--objects", "x"] + arguments) == message)
