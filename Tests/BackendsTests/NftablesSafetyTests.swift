@@ -4,8 +4,8 @@ import ProxyTesting
 import ServiceModel
 import Testing
 
-/// What keeps one Service from breaking a transaction: text from outside is quoted safely, comments fit and interval
-/// elements never overlap.
+/// What keeps one Service from breaking a transaction: text from outside is quoted safely, comments fit, interval
+/// elements never overlap, and hairpin traffic of every endpoint is masqueraded.
 @Suite("nftables rendering is safe with any input")
 struct NftablesSafetyTests {
     static let node = Fixtures.node("node-a", addresses: ["192.168.1.10", "fd00::10"])
@@ -121,5 +121,22 @@ struct NftablesSafetyTests {
     @Test func nestedPodCIDRsMatchAsOnePrefix() {
         let syntax = NftablesSyntax(family: .ipv4)
         #expect(syntax.localPodMatch(.sourceCIDRs(["10.244.0.0/16", "10.244.1.0/24"]), negated: false) == "ip saddr 10.244.0.0/16")
+    }
+
+    // MARK: Hairpin
+
+    @Test func everyEndpointThatCanReachItselfThroughThisNodeIsMasqueraded() {
+        let endpoints: [EndpointSlice.Endpoint] = [.ready("10.244.0.5", node: "node-a"), .ready("10.244.0.6"), .ready("10.244.1.7", node: "node-b")]
+        // ClusterIP only: the local endpoint and the one whose slice names no node; a pod of node-b reaches the
+        // ClusterIP through node-b's own rules.
+        let web = Fixtures.service("web")
+        let slice = Fixtures.slice("default/web-1", service: "web", endpoints: endpoints)
+        let text = NftablesRenderer().full(states([.service(web), .endpointSlice(slice)]), previous: nil).transaction.text
+        #expect(text.contains("add element ip proxyd hairpin {\n\t10.244.0.5 . 10.244.0.5,\n\t10.244.0.6 . 10.244.0.6\n}\n"))
+        // externalTrafficPolicy Local: pods of other nodes sending to this node's NodePort are short-circuited here.
+        let local = Fixtures.service("local", type: "NodePort", ports: [.tcp(80, nodePort: 30080)]) { $0.spec.externalTrafficPolicy = "Local" }
+        let localSlice = Fixtures.slice("default/local-1", service: "local", endpoints: endpoints)
+        let localText = NftablesRenderer().full(states([.service(local), .endpointSlice(localSlice)]), previous: nil).transaction.text
+        #expect(localText.contains("add element ip proxyd hairpin {\n\t10.244.0.5 . 10.244.0.5,\n\t10.244.0.6 . 10.244.0.6,\n\t10.244.1.7 . 10.244.1.7\n}\n"))
     }
 }

@@ -28,6 +28,15 @@ public enum ServiceScenarios {
         ], [
             PacketCheck(from: .pod("web-1"), to: webIP, port: 80, expect: .reaches(["web-1"], .masqueraded)),
         ])
+        add("hairpin: an endpoint whose slice names no node is masqueraded when it reaches itself", [
+            a.service("web", clusterIP: 10),
+            .endpointSlice(Fixtures.slice(
+                "default/web-\(family.rawValue.lowercased())", service: "web", addressType: a.addressType,
+                ports: [.init(name: "http", protocol: "TCP", port: 8080)],
+                endpoints: [EndpointSlice.Endpoint(addresses: [a.pod("web-1").description])])),
+        ], [
+            PacketCheck(from: .pod("web-1"), to: webIP, port: 80, expect: .reaches(["web-1"], .masqueraded)),
+        ])
         add("a Service port maps to the endpoints' target port", [
             a.service("web", clusterIP: 10),
             a.slice("web", ready: ["web-1"], ports: [.init(name: "http", protocol: "TCP", port: 9090)]),
@@ -117,6 +126,10 @@ public enum ServiceScenarios {
             PacketCheck(from: .pod("web-1"), to: localLB, port: 80, expect: .reaches(["web-r"], .preserved)),
             PacketCheck(from: .node, to: localLB, port: 80, expect: .reaches(["web-r"], .masqueraded)),
             PacketCheck(from: .node, to: a.node, port: 30085, expect: .reaches(["web-r"], .masqueraded)),
+        ])
+
+        add("hairpin: a pod of another node short-circuited to itself under externalTrafficPolicy Local is masqueraded", local(["web-r"]), [
+            PacketCheck(from: .pod("web-r"), to: a.node, port: 30085, expect: .reaches(["web-r"], .masqueraded)),
         ])
 
         func internalLocal(_ endpoints: [String]) -> [KubernetesObject] {
