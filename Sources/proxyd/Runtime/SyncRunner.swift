@@ -184,6 +184,7 @@ actor SyncRunner {
             report.isFull = result.isFull
             report.transaction = result.transaction
             report.warnings = result.warnings
+            report.refusedServicePorts = Dictionary(grouping: result.refusedServicePorts, by: \.family).mapValues(\.count)
             report.outcome = result.transaction.isEmpty ? .unchanged : .applied
             needsFullSync = false
             if full { lastFullSync = started }
