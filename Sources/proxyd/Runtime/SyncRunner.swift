@@ -39,6 +39,8 @@ actor SyncRunner {
     private var lastSyncStart: ContinuousClock.Instant?
     private var lastFullSync: ContinuousClock.Instant?  // kept for logs: when the kernel was last replaced
     private var waiter: CheckedContinuation<Void, Never>?
+    /// Model warnings logged and not gone since (a full sync forgets those it no longer finds).
+    private var loggedWarnings = Set<ModelWarning>()
     /// Conntrack plans of failed syncs and failed cleanups: the next plan, a full one, also clears their
     /// destinations that are gone.
     private var unappliedConntrackPlan = ConntrackCleanupPlan()
@@ -164,8 +166,13 @@ actor SyncRunner {
             }
         }
         for family in states.keys where !families.contains(family) { states[family] = nil }
-        var seen = Set<ModelWarning>()
-        for warning in warnings where seen.insert(warning).inserted { logger.warning("\(warning)") }
+        // A problem that persists is logged when it appears, not at every sync: a single-stack cluster, say, has
+        // node warnings about the other family for as long as it runs.
+        for warning in warnings where !loggedWarnings.contains(warning) {
+            loggedWarnings.insert(warning)
+            logger.warning("\(warning)")
+        }
+        if full { loggedWarnings.formIntersection(warnings) }
 
         let ordered = families.compactMap { states[$0] }
         let conntrackPlan = conntrack == nil ? nil : conntrackPlan(full: full, ordered, previousStates, diffs)
