@@ -32,8 +32,10 @@ enum DesiredStates {
     static func compute(snapshot: ClusterSnapshot, options: ResolvedOptions, logger: Logger) -> [DesiredState] {
         let model = ProxyModel(configuration: options.configuration)
         let node = NodeContext(
-            snapshot: snapshot, nodeName: options.configuration.nodeName, localAddresses: LocalAddresses.read())
+            snapshot: snapshot, nodeName: options.configuration.nodeName, localAddresses: LocalAddresses.read(),
+            hostFamilies: LocalAddresses.hostFamilies())
         var seenWarnings = Set<ModelWarning>()
+        for warning in model.unservedFamilyWarnings(node: node) { logger.warning("\(warning)") }
         var states: [DesiredState] = []
         for family in model.servedFamilies(node: node) {
             let output = model.desiredState(for: family, snapshot: snapshot, node: node)

@@ -33,6 +33,12 @@ enum LocalAddresses {
         return result.sorted()
     }
 
+    /// The IP families this host's kernel supports: IPv4 always, IPv6 when the kernel has it — kube-proxy's
+    /// check, `/proc/net/if_inet6` exists (it does not when IPv6 is compiled out or disabled at boot).
+    static func hostFamilies() -> Set<IPFamily> {
+        access("/proc/net/if_inet6", F_OK) == 0 ? [.ipv4, .ipv6] : [.ipv4]
+    }
+
     /// The host name, lower-cased as kube-proxy does for the default node name.
     static func hostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)

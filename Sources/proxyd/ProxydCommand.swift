@@ -66,17 +66,17 @@ struct ProxydCommand: AsyncParsableCommand {
         valueName: "mode"))
     var detectLocalMode: String?
 
-    @Option(help: ArgumentHelp("The pod bridge, for --detect-local-mode=BridgeInterface.", valueName: "interface"))
+    @Option(help: ArgumentHelp("The pod bridge, for --detect-local-mode=BridgeInterface (at most 15 bytes).", valueName: "interface"))
     var podBridgeInterface: String?
 
     @Option(help: ArgumentHelp(
-        "Pod interface name prefix, for --detect-local-mode=InterfaceNamePrefix.", valueName: "prefix"))
+        "Pod interface name prefix, for --detect-local-mode=InterfaceNamePrefix (at most 15 bytes).", valueName: "prefix"))
     var podInterfaceNamePrefix: String?
 
     @Option(
         name: .customLong("nodeport-addresses"),
         help: ArgumentHelp(
-            "Where NodePorts are served: comma-separated CIDRs (local addresses inside them) and/or 'primary' (the node's primary IPs). Default: primary for nftables, every local address for iptables and ipvs.",
+            "Where NodePorts are served: comma-separated CIDRs (local addresses inside them) and/or 'primary' (the node's primary IPs). A family with neither, or a zero-length CIDR, means every local address; loopback never serves NodePorts. Default: primary for nftables, every local address for iptables and ipvs.",
             valueName: "cidrs"))
     var nodePortAddresses: String?
 

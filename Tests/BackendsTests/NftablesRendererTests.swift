@@ -124,7 +124,9 @@ struct NftablesRendererTests {
         let committed = NftablesRenderer().full([before], previous: nil).renderings
         let partial = NftablesRenderer().partial([DesiredStateDiff(from: before, to: after)], committed: committed)
         #expect(partial.transaction.lines.filter { !$0.hasPrefix("#") } == [
+            "delete element ip proxyd hairpin { 10.245.0.1 . 10.245.0.1 }",
             "delete element ip proxyd service-endpoints { 10.96.0.1 . tcp . 80 . 1 }",
+            "add element ip proxyd hairpin { 10.246.0.1 . 10.246.0.1 }",
             "add element ip proxyd service-endpoints { 10.96.0.1 . tcp . 80 . 1 : 10.246.0.1 . 8080 }",
         ])
     }

@@ -138,6 +138,7 @@ struct ConfigurationResolutionTests {
         ("conntrack:\n  min: -1\n", 4, "conntrack.min -1 must not be negative (0 leaves the kernel's value)"),
         ("metricsBindAddress: localhost:10249\n", 3, "metricsBindAddress \"localhost:10249\" is not HOST:PORT; write e.g. 127.0.0.1:10249 (port 0 turns it off)"),
         ("oomScoreAdj: -1001\n", 3, "oomScoreAdj -1001 is out of range; use -1000 to 1000"),
+        ("detectLocalMode: BridgeInterface\ndetectLocal:\n  bridgeInterface: \"cni 0\"\n", 5, "detectLocal.bridgeInterface \"cni 0\" is not a usable interface name: white space is not allowed; use printable ASCII without white space, '/', ':', '\"', '\\' or '*'"),
         ("mode: ipvs\nipvs: {scheduler: fastest}\n", 4, "ipvs.scheduler \"fastest\" is not an IPVS scheduler; use one of dh, lblc, lblcr, lc, mh, nq, rr, sed, sh, wlc, wrr"),
         ("nftables:\n  syncPeriod: 99999999999h\n", 4, "nftables.syncPeriod: \"99999999999h\" is out of range; a duration can be at most 2562047h47m16.854775807s (Go's limit)"),
         ("conntrack:\n  maxPerCore: 9223372036854775807\n", 4, "conntrack.maxPerCore 9223372036854775807 is out of range; use 0 to 2147483647"),
@@ -160,6 +161,10 @@ struct ConfigurationResolutionTests {
         (["--conntrack-max-per-core", "9223372036854775807"], "--conntrack-max-per-core 9223372036854775807 is out of range; use 0 to 2147483647"),
         (["--conntrack-udp-timeout", "2562047h"], "--conntrack-udp-timeout 2562047h0m0s is out of range; a conntrack timeout can be at most 596523h14m7s"),
         (["--kube-api-qps", "1e-300"], "--kube-api-qps 1e-300 is out of range; use 0 (the default, 5) or at least 0.01"),
+        (["--detect-local-mode", "BridgeInterface", "--pod-bridge-interface", "cni0\" accept"],
+         "--pod-bridge-interface \"cni0\\\" accept\" is not a usable interface name: '\"' is not allowed; use printable ASCII without white space, '/', ':', '\"', '\\' or '*'"),
+        (["--detect-local-mode", "InterfaceNamePrefix", "--pod-interface-name-prefix", "averyveryverylongprefix"],
+         "--pod-interface-name-prefix \"averyveryverylongprefix\" is not a usable interface name prefix: it is 23 bytes long; Linux allows at most 15"),
     ])
     func badFlagsNameTheFlag(arguments: [String], message: String) {
         #expect(Self.message(["--objects", "x"] + arguments) == message)

@@ -124,6 +124,18 @@ struct EndpointSelectionTests {
         #expect(result?.clusterEndpoints.first?.nodeName == "node-a")
     }
 
+    @Test func theLocalCopyOfAnEndpointListedTwiceWins() {
+        let service = Fixtures.service("web")
+        // The remote copy comes first by slice name; the local one (node-a is this node) still wins, conditions included.
+        let first = Fixtures.slice("default/web-a", service: "web", endpoints: [.notReady("10.244.1.5", node: "node-b")])
+        let second = Fixtures.slice("default/web-b", service: "web", endpoints: [.ready("10.244.1.5", node: "node-a")])
+        let result = ModelHarness.run(services: [service], slices: [first, second]).port("web")
+        #expect(result?.clusterEndpoints.texts == ["10.244.1.5:8080"])
+        #expect(result?.clusterEndpoints.first?.nodeName == "node-a")
+        #expect(result?.clusterEndpoints.first?.isLocal == true)
+        #expect(result?.clusterEndpoints.first?.isReady == true)
+    }
+
     @Test func slicePortIsMatchedByNameAndProtocol() {
         let service = Fixtures.service("web", ports: [.tcp(80, name: "http"), .udp(80, name: "http-udp")])
         let slice = Fixtures.slice(

@@ -53,6 +53,31 @@ struct ExternalAccessTests {
         #expect(result.warnings.contains { $0.field == "--nodeport-addresses" })
     }
 
+    @Test func primaryWithoutANodeIPOfTheFamilyServesEveryLocalAddress() {
+        let v4Only = Fixtures.node("node-a", addresses: ["192.168.1.10"])
+        let result = ModelHarness.run(nodes: [v4Only], family: .ipv6)
+        #expect(result.state.node.nodePortAddresses == .allLocal)
+        #expect(result.warningTexts.contains("--nodeport-addresses: primary: the node has no IPv6 IP; serving IPv6 NodePorts on every local address, as kube-proxy does"))
+    }
+
+    @Test(arguments: [NodePortAddressSelector.cidr("0.0.0.0/0"), .cidr("::/0")])
+    func zeroLengthNodePortCIDRMeansEveryLocalAddress(selector: NodePortAddressSelector) {
+        var configuration = ModelHarness.configuration
+        configuration.nodePortAddresses = [.cidr("10.0.0.0/8"), selector, .cidr("fd00::/8")]
+        let family: IPFamily = selector == .cidr("0.0.0.0/0") ? .ipv4 : .ipv6
+        #expect(ModelHarness.run(configuration: configuration, family: family).state.node.nodePortAddresses == .allLocal)
+    }
+
+    @Test func loopbackAddressesNeverServeNodePorts() {
+        var configuration = ModelHarness.configuration
+        configuration.nodePortAddresses = [.cidr("127.0.0.0/8"), .cidr("192.168.0.0/16"), .cidr("::1/128"), .cidr("fd00::/8")]
+        let v4 = ModelHarness.run(configuration: configuration)
+        #expect(v4.state.node.nodePortAddresses == .addresses(["192.168.1.10"]))
+        #expect(v4.warningTexts.contains("--nodeport-addresses: includes localhost (127.0.0.1) but localhost NodePorts are not supported; ignoring it"))
+        let v6 = ModelHarness.run(configuration: configuration, family: .ipv6)
+        #expect(v6.state.node.nodePortAddresses == .addresses(["fd00::10"]))
+    }
+
     @Test func nodeIPPrefersInternalIPOverExternalIP() {
         let node = Fixtures.node("node-a", addresses: ["ExternalIP:203.0.113.5", "InternalIP:192.168.1.10"])
         #expect(ModelHarness.run(nodes: [node]).state.node.nodeIPs == ["192.168.1.10"])
@@ -91,6 +116,13 @@ struct ExternalAccessTests {
             $0.status = .init(loadBalancer: .init(ingress: [.init(ip: "203.0.113.10")]))
         }
         #expect(ModelHarness.run(services: [service]).port("lb")?.loadBalancerSourceRanges == ["192.0.2.0/24", "198.51.100.0/24"])
+    }
+
+    @Test func nestedSourceRangesKeepOnlyTheOuterOne() {
+        let service = Fixtures.service("lb", type: "LoadBalancer", ports: [.tcp(443)]) {
+            $0.spec.loadBalancerSourceRanges = ["10.1.0.0/16", "10.0.0.0/8", "192.0.2.0/24", "10.0.0.0/8", "192.0.2.128/25"]
+        }
+        #expect(ModelHarness.run(services: [service]).port("lb")?.loadBalancerSourceRanges == ["10.0.0.0/8", "192.0.2.0/24"])
     }
 
     @Test func zeroSourceRangeAllowsEveryone() {

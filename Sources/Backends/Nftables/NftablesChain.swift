@@ -1,7 +1,8 @@
 /// A regular chain proxyd owns: its name and rules as nft writes them (without the `add rule … chain` prefix).
 struct NftablesChain: Sendable, Hashable {
     var name: String
-    var comment: String?
+    /// Written as a `#` line before the chain's rules.
+    var comment: NftablesString?
     var rules: [String]
 }
 

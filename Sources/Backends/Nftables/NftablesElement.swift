@@ -1,11 +1,25 @@
 /// One element of one of proxyd's sets or maps, as a Service port contributes it.
+///
+/// An element of an interval set can stand for several: `key . interval` for each of `intervals`. All the
+/// intervals of one key belong to one owner, so that two Service ports claiming one destination never load
+/// overlapping intervals (which the kernel refuses with "File exists"): only the winning claim is loaded.
 struct NftablesElement: Sendable, Hashable {
     var set: String
-    /// The key as nft writes it (`10.96.0.10 . tcp . 80`).
+    /// The key as nft writes it (`10.96.0.10 . tcp . 80`); for an interval set, the part before the interval.
     var key: String
     /// For maps, the value (`goto pick-2`, `10.244.1.5 . 8080`); nil for sets.
     var value: String?
-    var comment: String?
+    var comment: NftablesString?
+    /// For interval sets: the intervals appended to `key`, none overlapping another; nil for other sets.
+    var intervals: [String]?
+
+    init(set: String, key: String, value: String? = nil, comment: NftablesString? = nil, intervals: [String]? = nil) {
+        self.set = set
+        self.key = key
+        self.value = value
+        self.comment = comment
+        self.intervals = intervals
+    }
 
     var id: ID { ID(set: set, key: key) }
 
@@ -14,19 +28,25 @@ struct NftablesElement: Sendable, Hashable {
         var key: String
     }
 
-    /// The element as written inside `{ … }` of an `add element` command.
+    /// The element as written inside `{ … }` of an `add element` command (several, comma-separated, for an
+    /// element with intervals).
     var text: String {
         var text = ""
         write(to: &text)
         return text
     }
 
-    /// Appends `text` to `output` without building it first.
-    func write(to output: inout String) {
+    /// Appends `text` to `output` without building it first; the elements of several intervals are separated by
+    /// `intervalSeparator`.
+    func write(to output: inout String, intervalSeparator: String = ", ") {
+        if let intervals {
+            writeKeys(to: &output, intervals: intervals, separator: intervalSeparator)
+            return
+        }
         output.append(key)
         if let comment {
             output.append(" comment \"")
-            output.append(comment)
+            output.append(comment.text)
             output.append("\"")
         }
         if let value {
@@ -35,9 +55,27 @@ struct NftablesElement: Sendable, Hashable {
         }
     }
 
+    /// The keys that name this element in a `delete element` command.
+    var keysText: String {
+        guard let intervals else { return key }
+        var text = ""
+        writeKeys(to: &text, intervals: intervals, separator: ", ")
+        return text
+    }
+
+    private func writeKeys(to output: inout String, intervals: [String], separator: String) {
+        for (index, interval) in intervals.enumerated() {
+            if index > 0 { output.append(separator) }
+            output.append(key)
+            output.append(" . ")
+            output.append(interval)
+        }
+    }
+
     /// The length of `text` in UTF-8 bytes.
     var textByteCount: Int {
-        key.utf8.count + (comment.map { $0.utf8.count + 11 } ?? 0) + (value.map { $0.utf8.count + 3 } ?? 0)
+        if let intervals { return intervals.reduce(0) { $0 + key.utf8.count + $1.utf8.count + 6 } }
+        return key.utf8.count + (comment.map { $0.text.utf8.count + 11 } ?? 0) + (value.map { $0.utf8.count + 3 } ?? 0)
     }
 }
 

@@ -30,6 +30,15 @@ public struct NftablesError: Error, Sendable, Hashable, CustomStringConvertible 
         self.lineText = lineText
     }
 
+    /// nft's complaint in one line, without the position and the quoted text (`Could not process rule: File
+    /// exists`), for warnings about one Service.
+    public var summary: String {
+        let lines = message.split(separator: "\n")
+        let line = lines.first { $0.contains("Error: ") } ?? lines.first ?? Substring(message)
+        if let range = line.firstRange(of: "Error: ") { return String(line[range.upperBound...]) }
+        return String(line)
+    }
+
     public var description: String {
         var text = "nftables: \(message)"
         if let line, let lineText, !message.contains(lineText) { text += "\n  line \(line): \(lineText)" }

@@ -152,7 +152,7 @@ public struct NftablesRenderer: Sendable {
                 text.append(" {\n")
                 for (index, position) in positions.enumerated() {
                     text.append("\t")
-                    contributions[position.port].elements[position.element].write(to: &text)
+                    contributions[position.port].elements[position.element].write(to: &text, intervalSeparator: ",\n\t")
                     text.append(index == positions.count - 1 ? "\n" : ",\n")
                 }
                 text.append("}\n")
@@ -162,7 +162,7 @@ public struct NftablesRenderer: Sendable {
 
     private func ruleLines(_ chain: NftablesChain, table: String) -> [String] {
         var lines: [String] = []
-        if let comment = chain.comment { lines.append("# \(chain.name): \(comment)") }
+        if let comment = chain.comment { lines.append("# \(chain.name): \(comment.text)") }
         lines += chain.rules.map { "add rule \(table) \(chain.name) \($0)" }
         return lines
     }
@@ -215,7 +215,7 @@ public struct NftablesRenderer: Sendable {
             let old = effectiveBefore[id]
             let new = rendering.elements.effective(id)
             if old == new { continue }
-            if old != nil { deletions[id.set, default: []].append(id.key) }
+            if let old { deletions[id.set, default: []].append(old.keysText) }
             if let new { additions[id.set, default: []].append(new.text) }
         }
         for set in NftablesSkeleton.elementSetOrder {

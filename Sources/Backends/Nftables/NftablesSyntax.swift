@@ -12,8 +12,8 @@ struct NftablesSyntax: Sendable, Hashable {
     var addressType: String { family == .ipv4 ? "ipv4_addr" : "ipv6_addr" }
     /// Loopback, which never serves NodePorts in nftables mode.
     var loopback: String { family == .ipv4 ? "127.0.0.0/8" : "::1" }
-    /// A host prefix: `/32` or `/128`.
-    var hostPrefix: String { family == .ipv4 ? "/32" : "/128" }
+    /// The length of a host prefix: 32 or 128.
+    var hostPrefixLength: Int { family == .ipv4 ? 32 : 128 }
 
     /// `A:P` as a DNAT target: `10.0.0.1:80`, `[fd00::1]:80`.
     func target(_ address: IPAddress, _ port: UInt16) -> String {
@@ -27,14 +27,22 @@ struct NftablesSyntax: Sendable, Hashable {
         case .none:
             return nil
         case .sourceCIDRs(let cidrs):
-            let list = cidrs.map(\.description)
+            // Pod CIDRs come from the Node object: nested ones would be overlapping set elements.
+            let list = CIDR.nonOverlapping(cidrs).map(\.description)
             // One prefix per family is the norm; several make one small anonymous set (a constant count).
             let value = list.count == 1 ? list[0] : "{ " + list.joined(separator: ", ") + " }"
             return "\(payload) saddr \(op)\(value)"
         case .interfaceName(let name):
-            return "iifname \(op)\"\(name)\""
+            // Configuration checks names (`NetworkInterfaceName`); cutting them here only keeps the transaction
+            // valid if a name ever got past that: nft refuses empty strings and ones longer than an interface name.
+            let safe = NftablesString(name, maxBytes: NetworkInterfaceName.maxBytes)
+            return safe.text.isEmpty ? nil : "iifname \(op)\(safe.quoted)"
         case .interfaceNamePrefix(let prefix):
-            return "iifname \(op)\"\(prefix)*\""
+            // The prefix cannot hold a `*` (NftablesString replaces it), so the only wildcard is this one. nft
+            // counts the `*` in its 16-byte limit; a 15-byte prefix can only be a whole name, matched as such.
+            let safe = NftablesString(prefix, maxBytes: NetworkInterfaceName.maxBytes).text
+            if safe.isEmpty { return nil }
+            return safe.utf8.count == NetworkInterfaceName.maxBytes ? "iifname \(op)\"\(safe)\"" : "iifname \(op)\"\(safe)*\""
         }
     }
 }

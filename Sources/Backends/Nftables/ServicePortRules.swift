@@ -21,8 +21,15 @@ struct ServicePortRenderer: Sendable {
         let name = port.name.description
 
         rules.elements.append(NftablesElement(set: NftablesNames.clusterIPs, key: "\(port.clusterIP)"))
-        for endpoint in port.reachableEndpoints where endpoint.isLocal {
-            rules.elements.append(NftablesElement(set: NftablesNames.hairpin, key: "\(endpoint.address) . \(endpoint.address)"))
+        // Every endpoint that can reach itself through this node: the local ones, those whose slice names no
+        // node (they may be local), and — for externalTrafficPolicy Local with external addresses, where pods of
+        // other nodes are short-circuited here — every cluster endpoint (upstream masquerades any endpoint reaching
+        // itself). A pod of another node reaches a ClusterIP through its own node's rules, so its endpoints of other
+        // Services cost no element here: at 10,000 Services with remote endpoints that is 20,000 elements less.
+        let shortCircuited = port.shortCircuitsLocalExternalTraffic
+        let hairpinning = port.reachableEndpoints.filter { shortCircuited || $0.isLocal || $0.nodeName == nil }
+        for address in Set(hairpinning.map(\.address)).sorted() {
+            rules.elements.append(NftablesElement(set: NftablesNames.hairpin, key: "\(address) . \(address)"))
         }
 
         // Traffic to the ClusterIP.
@@ -41,7 +48,7 @@ struct ServicePortRenderer: Sendable {
                 verdict = use(.pick(endpoints.count), in: &rules)
                 addEndpoints(endpoints, map: NftablesNames.serviceEndpoints, key: clusterKey, into: &rules)
             }
-            rules.elements.append(NftablesElement(set: NftablesNames.serviceIPs, key: clusterKey, value: verdict, comment: "\(name) cluster IP"))
+            rules.elements.append(NftablesElement(set: NftablesNames.serviceIPs, key: clusterKey, value: verdict, comment: .comment("\(name) cluster IP")))
         }
 
         guard port.isExternallyAccessible else { return rules }
@@ -55,16 +62,23 @@ struct ServicePortRenderer: Sendable {
                 continue
             }
             let verdict = externalVerdict(port, nodePort: false, key: key, into: &rules)
-            rules.elements.append(NftablesElement(set: NftablesNames.serviceIPs, key: key, value: verdict, comment: "\(name) \(kind)"))
+            rules.elements.append(NftablesElement(set: NftablesNames.serviceIPs, key: key, value: verdict, comment: .comment("\(name) \(kind)")))
         }
         if let ranges = port.loadBalancerSourceRanges {
             for address in port.loadBalancerIPs {
                 let key = "\(address) . \(proto) . \(port.port)"
-                rules.elements.append(NftablesElement(set: NftablesNames.firewallIPs, key: key, comment: "\(name) source ranges"))
-                var allowed = ranges.map(\.description)
-                if port.loadBalancerSourceRangesIncludeNode { allowed.append("\(address)\(syntax.hostPrefix)") }
-                for range in allowed {
-                    rules.elements.append(NftablesElement(set: NftablesNames.firewallAllow, key: "\(key) . \(range)"))
+                rules.elements.append(NftablesElement(set: NftablesNames.firewallIPs, key: key, comment: .comment("\(name) source ranges")))
+                // The load balancer's own address joins the ranges when a node IP is inside one; it may lie inside
+                // a range itself, and the kernel refuses overlapping intervals: only outer prefixes are loaded.
+                var allowed = ranges
+                if port.loadBalancerSourceRangesIncludeNode, let host = CIDR(address: address, prefixLength: syntax.hostPrefixLength) {
+                    allowed.append(host)
+                }
+                if !allowed.isEmpty {
+                    rules.elements.append(
+                        NftablesElement(
+                            set: NftablesNames.firewallAllow, key: key,
+                            intervals: CIDR.nonOverlapping(allowed).map(\.description)))
                 }
             }
         }
@@ -74,7 +88,7 @@ struct ServicePortRenderer: Sendable {
                 rules.elements.append(noEndpoints(NftablesNames.noEndpointNodePorts, key, reject: true, name))
             } else {
                 let verdict = externalVerdict(port, nodePort: true, key: key, into: &rules)
-                rules.elements.append(NftablesElement(set: NftablesNames.serviceNodePorts, key: key, value: verdict, comment: "\(name) node port"))
+                rules.elements.append(NftablesElement(set: NftablesNames.serviceNodePorts, key: key, value: verdict, comment: .comment("\(name) node port")))
             }
         }
         return rules
@@ -114,7 +128,7 @@ struct ServicePortRenderer: Sendable {
     private func noEndpoints(_ map: String, _ key: String, reject: Bool, _ name: String) -> NftablesElement {
         NftablesElement(
             set: map, key: key, value: reject ? "goto \(NftablesNames.rejectChain)" : "drop",
-            comment: reject ? "\(name) has no endpoints" : "\(name) has no local endpoints")
+            comment: .comment(reject ? "\(name) has no endpoints" : "\(name) has no local endpoints"))
     }
 
     // MARK: ClientIP affinity
@@ -149,7 +163,7 @@ struct ServicePortRenderer: Sendable {
             body.append(remaining > 1 ? "\(proto) numgen random mod \(remaining) == 0 \(choose(endpoint))" : "\(proto) \(choose(endpoint))")
         }
         if endpoints.isEmpty { body.append("drop") }
-        rules.chains.append(NftablesChain(name: chainName, comment: "\(port.name) \(role.rawValue) endpoints, ClientIP affinity", rules: body))
+        rules.chains.append(NftablesChain(name: chainName, comment: .comment("\(port.name) \(role.rawValue) endpoints, ClientIP affinity"), rules: body))
         return chainName
     }
 
@@ -168,7 +182,7 @@ struct ServicePortRenderer: Sendable {
         } else {
             body.append("\(mark) goto \(cluster)")
         }
-        rules.chains.append(NftablesChain(name: chainName, comment: "\(port.name) external traffic", rules: body))
+        rules.chains.append(NftablesChain(name: chainName, comment: .comment("\(port.name) external traffic"), rules: body))
         return chainName
     }
 }

@@ -28,6 +28,15 @@ public enum ServiceScenarios {
         ], [
             PacketCheck(from: .pod("web-1"), to: webIP, port: 80, expect: .reaches(["web-1"], .masqueraded)),
         ])
+        add("hairpin: an endpoint whose slice names no node is masqueraded when it reaches itself", [
+            a.service("web", clusterIP: 10),
+            .endpointSlice(Fixtures.slice(
+                "default/web-\(family.rawValue.lowercased())", service: "web", addressType: a.addressType,
+                ports: [.init(name: "http", protocol: "TCP", port: 8080)],
+                endpoints: [EndpointSlice.Endpoint(addresses: [a.pod("web-1").description])])),
+        ], [
+            PacketCheck(from: .pod("web-1"), to: webIP, port: 80, expect: .reaches(["web-1"], .masqueraded)),
+        ])
         add("a Service port maps to the endpoints' target port", [
             a.service("web", clusterIP: 10),
             a.slice("web", ready: ["web-1"], ports: [.init(name: "http", protocol: "TCP", port: 9090)]),
@@ -84,6 +93,17 @@ public enum ServiceScenarios {
             PacketCheck(from: .node, to: a.ip(a.loadBalancerIP(15)), port: 80, expect: .reaches(["web-1"], .masqueraded)),
         ])
 
+        // Nested ranges, a node IP inside one (so the LB IP joins them) and the LB IP inside one: the kernel
+        // refuses overlapping intervals, so proxyd loads only the outer prefixes.
+        let overlapping = family == .ipv4
+            ? ["172.18.0.0/24", "172.18.0.0/16", "203.0.113.0/24"] : ["fd00:172:18::/64", "fd00:172::/32", "2001:db8:203::/48"]
+        add("overlapping loadBalancerSourceRanges, with the node and the load balancer inside them, are programmed",
+            firewalled("overlap", 22, nodePort: 30090, ranges: overlapping) + web, [
+            PacketCheck(from: .client, to: a.ip(a.loadBalancerIP(22)), port: 80, expect: .reaches(["web-1"], .masqueraded)),
+            PacketCheck(from: .node, to: a.ip(a.loadBalancerIP(22)), port: 80, expect: .reaches(["web-1"], .masqueraded)),
+            PacketCheck(from: .pod("web-2"), to: webIP, port: 80, expect: .reaches(["web-1", "web-r"], .preserved)),
+        ])
+
         func local(_ endpoints: [String]) -> [KubernetesObject] {
             [
                 a.service("local", clusterIP: 16, type: "LoadBalancer", ports: [.tcp(80, name: "http", nodePort: 30085)]) {
@@ -106,6 +126,10 @@ public enum ServiceScenarios {
             PacketCheck(from: .pod("web-1"), to: localLB, port: 80, expect: .reaches(["web-r"], .preserved)),
             PacketCheck(from: .node, to: localLB, port: 80, expect: .reaches(["web-r"], .masqueraded)),
             PacketCheck(from: .node, to: a.node, port: 30085, expect: .reaches(["web-r"], .masqueraded)),
+        ])
+
+        add("hairpin: a pod of another node short-circuited to itself under externalTrafficPolicy Local is masqueraded", local(["web-r"]), [
+            PacketCheck(from: .pod("web-r"), to: a.node, port: 30085, expect: .reaches(["web-r"], .masqueraded)),
         ])
 
         func internalLocal(_ endpoints: [String]) -> [KubernetesObject] {
@@ -161,6 +185,27 @@ public enum ServiceScenarios {
             ]),
         ], [
             PacketCheck(from: .client, to: a.ip(a.clusterIP(21)), port: 80, expect: .reaches(["web-1"], .masqueraded)),
+        ])
+
+        // The longest names Kubernetes allows (63-character namespace, Service and port names) make comments
+        // longer than the kernel's 128 bytes: proxyd cuts them.
+        let longNamespace = String(repeating: "n", count: 63)
+        let longName = String(repeating: "s", count: 63)
+        let longPort = String(repeating: "p", count: 63)
+        add("Services with the longest legal names are programmed", [
+            .service(Fixtures.service("\(longNamespace)/\(longName)", clusterIP: a.clusterIP(23), ports: [.tcp(80, name: longPort)]) {
+                $0.spec.ipFamilies = [family.rawValue]
+            }),
+            .endpointSlice(Fixtures.slice(
+                "\(longNamespace)/\(longName)-1", service: longName, addressType: a.addressType,
+                ports: [.init(name: longPort, protocol: "TCP", port: 8080)],
+                endpoints: [EndpointSlice.Endpoint(addresses: [a.pod("web-1").description], nodeName: ServiceScenario.nodeName)])),
+            .service(Fixtures.service("\(longNamespace)/\(longName.dropLast())x", clusterIP: a.clusterIP(24), ports: [.tcp(80, name: longPort)]) {
+                $0.spec.ipFamilies = [family.rawValue]
+            }),
+        ], [
+            PacketCheck(from: .pod("web-2"), to: a.ip(a.clusterIP(23)), port: 80, expect: .reaches(["web-1"], .preserved)),
+            PacketCheck(from: .pod("web-2"), to: a.ip(a.clusterIP(24)), port: 80, expect: .refused),
         ])
 
         add("traffic that is not for a Service is untouched", web, [

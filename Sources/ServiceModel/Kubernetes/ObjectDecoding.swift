@@ -32,6 +32,16 @@ public struct DecodedDocument: Sendable {
     public var ignoredKinds: [String] = []
 
     public init() {}
+
+    /// Adds a decoded object, or — when one of its names breaks Kubernetes' rules — the issue naming it: such an
+    /// object is skipped, whichever decoder read it.
+    mutating func append(_ object: KubernetesObject, itemIndex: Int?) {
+        if let issue = object.nameIssue(itemIndex: itemIndex) {
+            issues.append(issue)
+        } else {
+            objects.append(object)
+        }
+    }
 }
 
 /// Decodes Kubernetes objects from any `Decoder` (JSON here, YAML in the Watcher): a single object, a `v1 List`,
@@ -84,7 +94,16 @@ public enum ObjectDecoding {
     }
 
     /// Decodes one object of a known kind from JSON, as the API server's watch events carry them.
+    ///
+    /// - Throws: an issue naming the object and the field, also when a name breaks Kubernetes' rules
+    ///   (`KubernetesObject.nameIssue`).
     public static func decodeObject(_ kind: ObjectKind, fromJSON data: Data) throws(ObjectDecodingIssue) -> KubernetesObject {
+        let object = try decodeObjectIgnoringNames(kind, fromJSON: data)
+        if let issue = object.nameIssue() { throw issue }
+        return object
+    }
+
+    private static func decodeObjectIgnoringNames(_ kind: ObjectKind, fromJSON data: Data) throws(ObjectDecodingIssue) -> KubernetesObject {
         if let object = FastObjectDecoding.decodeObject(kind, data) { return object }
         do {
             let decoder = JSONDecoder()
@@ -150,11 +169,13 @@ public enum ObjectDecoding {
         }
         let prefixLength = decoder.codingPath.count
         do {
+            let object: KubernetesObject
             switch objectKind {
-            case .service: document.objects.append(.service(try Service(from: decoder)))
-            case .endpointSlice: document.objects.append(.endpointSlice(try EndpointSlice(from: decoder)))
-            case .node: document.objects.append(.node(try Node(from: decoder)))
+            case .service: object = .service(try Service(from: decoder))
+            case .endpointSlice: object = .endpointSlice(try EndpointSlice(from: decoder))
+            case .node: object = .node(try Node(from: decoder))
             }
+            document.append(object, itemIndex: index)
         } catch {
             let identity = try? ObjectIdentity(from: decoder)
             var problem = issue(

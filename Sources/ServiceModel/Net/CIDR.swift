@@ -36,6 +36,27 @@ public struct CIDR: Sendable, Hashable, Comparable, CustomStringConvertible {
         ip.family == family && CIDR.masked(ip, prefixLength) == address
     }
 
+    /// True when every address of `other` is inside this prefix (so `other` adds nothing to it).
+    public func covers(_ other: CIDR) -> Bool {
+        other.prefixLength >= prefixLength && contains(other.address)
+    }
+
+    /// The prefixes of `cidrs` that no other one contains, sorted and without duplicates: the same addresses,
+    /// with no two prefixes overlapping.
+    ///
+    /// Two prefixes either nest or are disjoint, so dropping the nested ones is enough. nftables refuses
+    /// overlapping intervals in a set ("File exists"), and this is what makes a list of ranges safe to load.
+    public static func nonOverlapping(_ cidrs: some Sequence<CIDR>) -> [CIDR] {
+        // Sorted by address, then shorter prefix first: a prefix can only contain prefixes after it.
+        let sorted = Set(cidrs).sorted()
+        var result: [CIDR] = []
+        for cidr in sorted {
+            if let last = result.last, last.covers(cidr) { continue }
+            result.append(cidr)
+        }
+        return result
+    }
+
     public var description: String { "\(address)/\(prefixLength)" }
 
     public static func < (lhs: CIDR, rhs: CIDR) -> Bool {

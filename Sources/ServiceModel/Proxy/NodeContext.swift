@@ -7,10 +7,14 @@ public struct NodeContext: Sendable, Hashable {
     public var node: Node?
     /// Addresses on the interfaces of proxyd's network namespace.
     public var localAddresses: [IPAddress]
+    /// The IP families the host's kernel supports (IPv6 can be compiled out or disabled at boot); the families
+    /// proxyd serves.
+    public var hostFamilies: Set<IPFamily>
 
-    public init(node: Node? = nil, localAddresses: [IPAddress] = []) {
+    public init(node: Node? = nil, localAddresses: [IPAddress] = [], hostFamilies: Set<IPFamily> = Set(IPFamily.allCases)) {
         self.node = node
         self.localAddresses = localAddresses
+        self.hostFamilies = hostFamilies
     }
 
     /// The node's primary IPs, one per family at most: the first `InternalIP` of that family, else the first

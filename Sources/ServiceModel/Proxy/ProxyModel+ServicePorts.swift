@@ -189,7 +189,9 @@ extension ProxyModel {
         }
         let ofFamily = valid.filter { $0.family == family }
         if ofFamily.isEmpty || ofFamily.contains(where: \.isZero) { return nil }
-        return Array(Set(ofFamily)).sorted()
+        // Nested ranges (10.0.0.0/8 and 10.1.0.0/16) admit what the outer one admits; the kernel refuses
+        // overlapping intervals, so only the outer one is kept.
+        return CIDR.nonOverlapping(ofFamily)
     }
 
     func sessionAffinity(_ spec: Service.Spec, _ reference: ObjectReference, _ warnings: inout WarningList) -> SessionAffinity {
@@ -229,12 +231,14 @@ extension ProxyModel {
     }
 
     /// The endpoints of one Service port from all of the Service's slices of `family`, deduplicated by
-    /// address and port (the first slice by name wins), sorted.
+    /// address and port, sorted. Of two copies of one endpoint the local one (`nodeName` is this node) wins, else
+    /// the first by slice name (upstream's `EndpointSliceCache`: a later copy replaces an earlier one only if it
+    /// is local).
     func endpoints(
         for name: ServicePortName, family: IPFamily, snapshot: ClusterSnapshot, _ warnings: inout WarningList
     ) -> [ServiceEndpoint] {
         var result: [ServiceEndpoint] = []
-        var seen = Set<ServiceEndpoint.Key>()
+        var indexByKey: [ServiceEndpoint.Key: Int] = [:]
         for slice in snapshot.endpointSlices(for: name.service) where slice.addressType == family.rawValue {
             let reference = ObjectReference(kind: .endpointSlice, key: slice.metadata.namespacedKey)
             guard let (portIndex, slicePort) = (slice.ports ?? []).enumerated().first(where: {
@@ -247,18 +251,25 @@ extension ProxyModel {
                     warnings.add(reference, field: "endpoints[\(index)].addresses[0]", "\"\(text)\" is not an \(family) address; skipping this endpoint")
                     continue
                 }
-                guard seen.insert(ServiceEndpoint.Key(address: address, port: targetPort)).inserted else { continue }
+                let key = ServiceEndpoint.Key(address: address, port: targetPort)
+                let isLocal = endpoint.nodeName == configuration.nodeName
+                let existing = indexByKey[key]
+                if existing != nil && !isLocal { continue }
                 let conditions = endpoint.conditions
-                result.append(
-                    ServiceEndpoint(
-                        address: address, port: targetPort,
-                        isLocal: endpoint.nodeName == configuration.nodeName,
-                        isReady: conditions?.ready ?? true,
-                        isServing: conditions?.serving ?? true,
-                        isTerminating: conditions?.terminating ?? false,
-                        nodeName: endpoint.nodeName,
-                        zoneHints: Set((endpoint.hints?.forZones ?? []).map(\.name)),
-                        nodeHints: Set((endpoint.hints?.forNodes ?? []).map(\.name))))
+                let serviceEndpoint = ServiceEndpoint(
+                    address: address, port: targetPort, isLocal: isLocal,
+                    isReady: conditions?.ready ?? true,
+                    isServing: conditions?.serving ?? true,
+                    isTerminating: conditions?.terminating ?? false,
+                    nodeName: endpoint.nodeName,
+                    zoneHints: Set((endpoint.hints?.forZones ?? []).map(\.name)),
+                    nodeHints: Set((endpoint.hints?.forNodes ?? []).map(\.name)))
+                if let existing {
+                    result[existing] = serviceEndpoint
+                } else {
+                    indexByKey[key] = result.count
+                    result.append(serviceEndpoint)
+                }
             }
         }
         return result.sorted()

@@ -75,16 +75,22 @@ public struct ProxyModel: Sendable {
         return (diff, warnings)
     }
 
-    /// The IP families this node serves: those of its primary IPs (from the Node, else from its non-loopback
-    /// local addresses) and of `--cluster-cidr`.
+    /// The IP families this node serves: every family the host's kernel supports, whatever the node's IPs and
+    /// `--cluster-cidr` (as kube-proxy's nftables mode, which runs a proxier for IPv6 whenever the host has IPv6).
+    /// A single-stack cluster gets an empty table of the other family; a dual-stack Service on a node without an
+    /// IP of one family is still reachable through both of its ClusterIPs from this node's pods.
     public func servedFamilies(node: NodeContext) -> [IPFamily] {
-        var families = Set(node.nodeIPs.map(\.family))
-        if node.node == nil {
-            families.formUnion(node.localAddresses.filter { !$0.isLoopback && !$0.isLinkLocal }.map(\.family))
+        IPFamily.allCases.filter(node.hostFamilies.contains)
+    }
+
+    /// Why a family is not served, one warning per family the host cannot serve.
+    public func unservedFamilyWarnings(node: NodeContext) -> [ModelWarning] {
+        IPFamily.allCases.filter { !node.hostFamilies.contains($0) }.map { family in
+            ModelWarning(
+                nil,
+                "\(family) is not served: this host's kernel has no \(family) support; the \(family) addresses of Services (ClusterIPs, external and load-balancer IPs, NodePorts) are not proxied on this node"
+            )
         }
-        families.formUnion(configuration.clusterCIDRs.map(\.family))
-        if families.isEmpty { families = [.ipv4] }
-        return IPFamily.allCases.filter(families.contains)
     }
 
     /// Node-wide settings for one family: node IP, NodePort addresses, local-traffic detection.
@@ -104,30 +110,8 @@ public struct ProxyModel: Sendable {
             }
         }
 
-        let nodePortAddresses: NodePortAddressSet
-        let selectors = configuration.nodePortAddresses.filter {
-            if case .cidr(let cidr) = $0 { return cidr.family == family }
-            return true
-        }
-        if selectors.isEmpty {
-            nodePortAddresses = .allLocal
-        } else {
-            var addresses = Set<IPAddress>()
-            for selector in selectors {
-                switch selector {
-                case .primary: addresses.formUnion(nodeIPs)
-                case .cidr(let cidr): addresses.formUnion(node.localAddresses.filter(cidr.contains))
-                }
-            }
-            nodePortAddresses = .addresses(addresses.sorted())
-            if addresses.isEmpty {
-                warnings.append(
-                    ModelWarning(
-                        nil, field: "--nodeport-addresses",
-                        "\(selectors.map(\.description).joined(separator: ",")) matches no \(family) address of this node; NodePorts are not served over \(family)"
-                    ))
-            }
-        }
+        let (nodePortAddresses, nodePortWarnings) = resolveNodePortAddresses(for: family, nodeIPs: nodeIPs, node: node)
+        warnings += nodePortWarnings
 
         let detector: LocalTrafficDetector
         switch configuration.detectLocal {
@@ -161,9 +145,72 @@ public struct ProxyModel: Sendable {
     }
 }
 
+extension ProxyModel {
+    /// Where NodePorts of `family` are served (upstream's `NodePortAddresses` with nftables' handling of
+    /// localhost).
+    ///
+    /// `--nodeport-addresses` contributes its CIDRs of this family and, for `primary`, the node IP. With nothing
+    /// of this family — no CIDR of it and no node IP — or with a zero-length prefix (`0.0.0.0/0`, `::/0`),
+    /// NodePorts are served on every local address. Otherwise on the local addresses inside the CIDRs plus the
+    /// node IP. Loopback addresses never serve NodePorts: localhost NodePorts are not supported (as in
+    /// kube-proxy's nftables mode), with a warning when the configuration asked for them.
+    func resolveNodePortAddresses(
+        for family: IPFamily, nodeIPs: [IPAddress], node: NodeContext
+    ) -> (NodePortAddressSet, [ModelWarning]) {
+        var warnings: [ModelWarning] = []
+        var cidrs: [CIDR] = []
+        var primaryIPs: [IPAddress] = []
+        var asksForPrimary = false
+        for selector in configuration.nodePortAddresses {
+            switch selector {
+            case .primary:
+                asksForPrimary = true
+                primaryIPs += nodeIPs.filter { $0.family == family }
+            case .cidr(let cidr):
+                if cidr.family == family { cidrs.append(cidr) }
+            }
+        }
+        if cidrs.isEmpty && primaryIPs.isEmpty {
+            if asksForPrimary {
+                warnings.append(
+                    ModelWarning(
+                        nil, field: "--nodeport-addresses",
+                        "primary: the node has no \(family) IP; serving \(family) NodePorts on every local address, as kube-proxy does"))
+            }
+            return (.allLocal, warnings)
+        }
+        if cidrs.contains(where: \.isZero) { return (.allLocal, warnings) }
+        var addresses = Set(primaryIPs)
+        for cidr in cidrs { addresses.formUnion(node.localAddresses.filter(cidr.contains)) }
+        let loopback = addresses.filter(\.isLoopback)
+        if !loopback.isEmpty {
+            addresses.subtract(loopback)
+            warnings.append(
+                ModelWarning(
+                    nil, field: "--nodeport-addresses",
+                    "includes localhost (\(loopback.sorted().map(\.description).joined(separator: ","))) but localhost NodePorts are not supported; ignoring it"))
+        }
+        if addresses.isEmpty {
+            let selectors = configuration.nodePortAddresses.filter {
+                if case .cidr(let cidr) = $0 { return cidr.family == family }
+                return true
+            }
+            warnings.append(
+                ModelWarning(
+                    nil, field: "--nodeport-addresses",
+                    "\(selectors.map(\.description).joined(separator: ",")) matches no \(family) address of this node; NodePorts are not served over \(family)"
+                ))
+        }
+        return (.addresses(addresses.sorted()), warnings)
+    }
+}
+
 extension NodeContext {
     /// The context for `nodeName` as the snapshot knows it.
-    public init(snapshot: ClusterSnapshot, nodeName: String, localAddresses: [IPAddress]) {
-        self.init(node: snapshot.nodes[nodeName], localAddresses: localAddresses)
+    public init(
+        snapshot: ClusterSnapshot, nodeName: String, localAddresses: [IPAddress],
+        hostFamilies: Set<IPFamily> = Set(IPFamily.allCases)
+    ) {
+        self.init(node: snapshot.nodes[nodeName], localAddresses: localAddresses, hostFamilies: hostFamilies)
     }
 }

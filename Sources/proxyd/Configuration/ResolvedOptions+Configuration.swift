@@ -125,6 +125,7 @@ extension ResolvedOptions {
                 throw origin.error(
                     "detectLocalMode", "\(mode)=BridgeInterface needs \(field), e.g. \(field)=cni0")
             }
+            try checkInterfaceName(name, field: "detectLocal.bridgeInterface", isPrefix: false, origin: origin)
             return .bridgeInterface(name)
         case "interfacenameprefix":
             guard let prefix = c.detectLocal.interfaceNamePrefix, !prefix.isEmpty else {
@@ -132,12 +133,21 @@ extension ResolvedOptions {
                 throw origin.error(
                     "detectLocalMode", "\(mode)=InterfaceNamePrefix needs \(field), e.g. \(field)=veth")
             }
+            try checkInterfaceName(prefix, field: "detectLocal.interfaceNamePrefix", isPrefix: true, origin: origin)
             return .interfaceNamePrefix(prefix)
         default:
             throw origin.error(
                 "detectLocalMode",
                 "\(mode) \"\(c.detectLocalMode ?? "")\" is not a mode; use ClusterCIDR, NodeCIDR, BridgeInterface or InterfaceNamePrefix")
         }
+    }
+
+    /// Interface names go into nft rules: anything Linux or nft would not take is an error naming the field.
+    private static func checkInterfaceName(_ name: String, field: String, isPrefix: Bool, origin: ConfigurationOrigin) throws {
+        guard let problem = NetworkInterfaceName.problem(name, isPrefix: isPrefix) else { return }
+        throw origin.error(
+            field,
+            "\(origin.name(field)) \(KubernetesName.quotedForDisplay(name)) is not a usable interface name\(isPrefix ? " prefix" : ""): \(problem)")
     }
 
     private static func daemonSettings(

@@ -35,6 +35,8 @@ struct SyncReport: Sendable {
     /// From each changed EndpointSlice's `last-change-trigger-time` to the end of this sync.
     var networkProgrammingLatencies: [(family: IPFamily, latency: Duration)]
     var warnings: [String]
+    /// Per family, the Service ports left out because the kernel refused their rules.
+    var refusedServicePorts: [IPFamily: Int] = [:]
     /// The health-check node ports to serve after this sync, and the hosts they listen on.
     var healthCheckServices: [HealthCheckService] = []
     var healthCheckHosts: [String] = []

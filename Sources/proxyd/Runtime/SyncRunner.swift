@@ -22,6 +22,7 @@ actor SyncRunner {
     private let model: ProxyModel
     private let settings: Settings
     private let localAddresses: @Sendable () -> [IPAddress]
+    private let hostFamilies: Set<IPFamily>
     private let observe: @Sendable (RunnerEvent) async -> Void
     private let logger: Logger
 
@@ -38,6 +39,8 @@ actor SyncRunner {
     private var lastSyncStart: ContinuousClock.Instant?
     private var lastFullSync: ContinuousClock.Instant?  // kept for logs: when the kernel was last replaced
     private var waiter: CheckedContinuation<Void, Never>?
+    /// Model warnings logged and not gone since (a full sync forgets those it no longer finds).
+    private var loggedWarnings = Set<ModelWarning>()
     /// Conntrack plans of failed syncs and failed cleanups: the next plan, a full one, also clears their
     /// destinations that are gone.
     private var unappliedConntrackPlan = ConntrackCleanupPlan()
@@ -52,9 +55,11 @@ actor SyncRunner {
 
     init(
         backend: any Backend, conntrack: ConntrackReconciler? = nil, configuration: ProxyConfiguration,
-        settings: Settings, localAddresses: @escaping @Sendable () -> [IPAddress], logger: Logger,
+        settings: Settings, localAddresses: @escaping @Sendable () -> [IPAddress],
+        hostFamilies: Set<IPFamily> = LocalAddresses.hostFamilies(), logger: Logger,
         observe: @escaping @Sendable (RunnerEvent) async -> Void
     ) {
+        self.hostFamilies = hostFamilies
         self.backend = backend
         self.conntrack = conntrack
         model = ProxyModel(configuration: configuration)
@@ -127,10 +132,11 @@ actor SyncRunner {
         let startedAt = Date()
         lastSyncStart = started
         let nodeContext = NodeContext(
-            snapshot: snapshot, nodeName: model.configuration.nodeName, localAddresses: localAddresses())
+            snapshot: snapshot, nodeName: model.configuration.nodeName, localAddresses: localAddresses(),
+            hostFamilies: hostFamilies)
         let families = model.servedFamilies(node: nodeContext)
         let full = needsFullSync || nodeChanged || periodic || Set(states.keys) != Set(families)
-        var warnings: [ModelWarning] = []
+        var warnings: [ModelWarning] = full ? model.unservedFamilyWarnings(node: nodeContext) : []
         var diffs: [DesiredStateDiff] = []
         // Take the pending work now: events that arrive while the backend applies (the actor is reentrant at
         // every await) stay pending for the next sync instead of being cleared with this one's.
@@ -160,8 +166,13 @@ actor SyncRunner {
             }
         }
         for family in states.keys where !families.contains(family) { states[family] = nil }
-        var seen = Set<ModelWarning>()
-        for warning in warnings where seen.insert(warning).inserted { logger.warning("\(warning)") }
+        // A problem that persists is logged when it appears, not at every sync: a single-stack cluster, say, has
+        // node warnings about the other family for as long as it runs.
+        for warning in warnings where !loggedWarnings.contains(warning) {
+            loggedWarnings.insert(warning)
+            logger.warning("\(warning)")
+        }
+        if full { loggedWarnings.formIntersection(warnings) }
 
         let ordered = families.compactMap { states[$0] }
         let conntrackPlan = conntrack == nil ? nil : conntrackPlan(full: full, ordered, previousStates, diffs)
@@ -180,6 +191,7 @@ actor SyncRunner {
             report.isFull = result.isFull
             report.transaction = result.transaction
             report.warnings = result.warnings
+            report.refusedServicePorts = Dictionary(grouping: result.refusedServicePorts, by: \.family).mapValues(\.count)
             report.outcome = result.transaction.isEmpty ? .unchanged : .applied
             needsFullSync = false
             if full { lastFullSync = started }

@@ -87,6 +87,11 @@ struct ProxyMetrics: Sendable {
             return
         }
         Gauge(label: "kubeproxy_sync_proxy_rules_last_timestamp_seconds").record(Date().timeIntervalSince1970)
+        // proxyd's own: Service ports not programmed because the kernel refused their rules (alert when > 0).
+        for family in report.families {
+            Gauge(label: "proxyd_sync_proxy_rules_refused_service_ports", dimensions: [("ip_family", family.rawValue)])
+                .record(report.refusedServicePorts[family] ?? 0)
+        }
         Counter(label: "kubeproxy_sync_proxy_rules_endpoint_changes_total").increment(by: report.endpointChanges)
         Counter(label: "kubeproxy_sync_proxy_rules_service_changes_total").increment(by: report.serviceChanges)
         Gauge(label: "kubeproxy_sync_proxy_rules_endpoint_changes_pending").record(0)

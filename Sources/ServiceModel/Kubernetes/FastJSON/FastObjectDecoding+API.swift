@@ -19,8 +19,15 @@ extension FastObjectDecoding {
                         }
                     } else if key.equals("items") {
                         if try reader.consumeNull() { return }
+                        var index = 0
                         try reader.readArray { reader throws(JSONReader.Mismatch) in
-                            page.objects.append(try readObject(kind, &reader))
+                            let object = try readObject(kind, &reader)
+                            if let issue = object.nameIssue(itemIndex: index) {
+                                page.issues.append(issue)
+                            } else {
+                                page.objects.append(object)
+                            }
+                            index += 1
                         }
                     } else {
                         try reader.skipValue()

@@ -40,10 +40,12 @@ enum FastObjectDecoding {
         var document = DecodedDocument()
         if kind == "List" || kind.hasSuffix("List") {
             let itemKind = kind == "List" ? nil : String(kind.dropLast(4))
+            var index = 0
             try reader.readObject { reader, key throws(JSONReader.Mismatch) in
                 guard key.equals("items") else { return try reader.skipValue() }
                 if try reader.consumeNull() { return }
                 try reader.readArray { reader throws(JSONReader.Mismatch) in
+                    defer { index += 1 }
                     let (meta, metaVersion) = try typeMeta(reader)
                     guard let name = meta ?? itemKind else { throw .init() }
                     guard let objectKind = ObjectKind(kind: name, apiVersion: metaVersion) else {
@@ -52,7 +54,7 @@ enum FastObjectDecoding {
                         document.ignoredKinds.append(name)
                         return try reader.skipValue()
                     }
-                    document.objects.append(try readObject(objectKind, &reader))
+                    document.append(try readObject(objectKind, &reader), itemIndex: index)
                 }
             }
         } else {
@@ -63,7 +65,7 @@ enum FastObjectDecoding {
                 try reader.skipValue()
                 return document
             }
-            document.objects.append(try readObject(objectKind, &reader))
+            document.append(try readObject(objectKind, &reader), itemIndex: nil)
         }
         return document
     }
