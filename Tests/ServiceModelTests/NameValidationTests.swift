@@ -86,7 +86,7 @@ struct NameValidationTests {
         #expect(page.objects.map(\.reference.description) == ["Service default/ok"])
         #expect(page.issues.map(\.fieldPath) == ["metadata.name"])
         #expect(page.issues.first?.itemIndex == 1)
-        let slow = try ListPage.decodeWithFoundation(
+        let slow = try ListPage.decodeItemByItem(
             .service, Data(#"{"metadata":{"resourceVersion":"9"},"items":[{"metadata":{"name":"ok"},"spec":{}},\#(bad)]}"#.utf8))
         #expect(slow.issues == page.issues)
     }
