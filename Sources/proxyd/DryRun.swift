@@ -22,6 +22,11 @@ struct DryRun {
             let output = NftablesRenderer().full(states, previous: nil)
             for warning in output.warnings { logger.warning("\(warning)") }
             text = output.transaction.text
+        case .iptables:
+            // Exactly what --once would send to a node where proxyd has not run yet (nothing to list).
+            let output = IptablesRenderer(settings: Backends.iptablesSettings(options)).full(states, kernel: [:])
+            for warning in output.warnings { logger.warning("\(warning)") }
+            text = output.transaction.text
         }
         FileHandle.standardOutput.write(Data(text.utf8))
     }
@@ -55,7 +60,8 @@ struct SyncOnce {
         // The snapshot is released before the sync: the kernel apply is the peak of proxyd's memory, and the
         // cluster objects are not needed once the desired states exist.
         let states = try await desiredStates()
-        let backend = try Backends.make(options.mode)
+        let backend = try await Backends.make(options, logger: logger)
+        NodeSetup.prepareForRules(options, logger: logger)
         do {
             let result = try await backend.sync(states, changes: nil, forceFull: true)
             for warning in result.warnings { logger.warning("\(warning)") }
@@ -99,17 +105,42 @@ struct Cleanup {
 
 /// Builds the backend for a mode.
 enum Backends {
-    static func make(_ mode: ProxyMode) throws -> any Backend {
-        switch mode {
+    static func make(_ options: ResolvedOptions, logger: Logger) async throws -> any Backend {
+        switch options.mode {
         case .nftables:
             do {
                 return NftablesBackend(driver: try NftablesDriver())
             } catch {
                 throw ValidationError("cannot open nftables: \(error)")
             }
-        case .iptables, .ipvs:
-            throw ValidationError("--proxy-mode=\(mode) is not available in this version; use --proxy-mode=nftables")
+        case .iptables:
+            let flavour: IptablesFlavour
+            switch options.iptablesFlavour {
+            case .auto:
+                flavour = await IptablesDriver.detectFlavour()
+                logger.info("iptables flavour detected from the node's rules", metadata: ["flavour": "\(flavour)"])
+            case .nft: flavour = .nft
+            case .legacy: flavour = .legacy
+            }
+            do {
+                return IptablesBackend(driver: try IptablesDriver(flavour: flavour), settings: iptablesSettings(options))
+            } catch {
+                throw ValidationError("cannot use iptables: \(error)")
+            }
+        case .ipvs:
+            throw ValidationError("--proxy-mode=ipvs is not available in this version; use --proxy-mode=nftables or iptables")
         }
+    }
+
+    /// The iptables backend's settings: the configuration's, and whether the node accepts out-of-window TCP
+    /// packets (`nf_conntrack_tcp_be_liberal`, set by the configuration or already), in which case forwarded
+    /// INVALID packets are not dropped, as kube-proxy decides it.
+    static func iptablesSettings(_ options: ResolvedOptions) -> IptablesSettings {
+        let liberal = (try? String(contentsOfFile: "/proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal", encoding: .utf8))
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) != "0" } ?? false
+        return IptablesSettings(
+            masqueradeBit: options.masqueradeBit, localhostNodePorts: options.localhostNodePorts,
+            conntrackTCPBeLiberal: liberal || options.conntrack.tcpBeLiberal)
     }
 }
 
