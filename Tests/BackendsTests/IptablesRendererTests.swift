@@ -397,6 +397,7 @@ struct IptablesRendererTests {
         ("iptables-nft-restore: line 12 failed: Bad rule (does a matching rule exist in that chain?).\n", 12),
         ("iptables-restore v1.8.9 (legacy): Couldn't load match `bogus':No such file or directory\n\nError occurred at line: 4\nTry `iptables-restore -h' or 'iptables-restore --help' for more information.\n", 4),
         ("iptables-restore: line 2 failed\n", 2),
+        ("iptables-nft-restore v1.8.9 (nf_tables): \nline 7: CHAIN_DEL failed (Device or resource busy): chain B\n", 7),
     ])
     func restoreErrorsNameTheFailingLine(stderr: String, line: Int) {
         let input = IptablesRestoreInput(family: .ipv4, text: (1...20).map { "line \($0)" }.joined(separator: "\n") + "\n", checks: [2: "the table was flushed"])

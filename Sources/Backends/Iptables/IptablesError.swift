@@ -61,13 +61,15 @@ public struct IptablesError: Error, Sendable, Hashable, CustomStringConvertible 
             context: line.map { input.context(around: $0) }, checkMeaning: meaning)
     }
 
-    /// The line number in `iptables-restore: line 12 failed` or `Error occurred at line: 12`.
+    /// The line number in `iptables-restore: line 12 failed`, `Error occurred at line: 12` or (nft flavour,
+    /// kernel refusals) `line 12: CHAIN_DEL failed (Device or resource busy)`.
     static func failingLine(_ stderr: String) -> Int? {
-        for marker in ["Error occurred at line: ", ": line "] {
-            if let range = stderr.firstRange(of: marker) {
-                let digits = stderr[range.upperBound...].prefix { $0.isNumber }
-                if let line = Int(digits) { return line }
-            }
+        var rest = Substring(stderr)
+        while let range = rest.firstRange(of: "line") {
+            let after = rest[range.upperBound...].drop { $0 == ":" || $0 == " " }
+            let digits = after.prefix { $0.isNumber }
+            if !digits.isEmpty, after.startIndex != range.upperBound, let line = Int(digits) { return line }
+            rest = rest[range.upperBound...]
         }
         return nil
     }

@@ -43,17 +43,17 @@ public enum IptablesNames {
     }
 
     /// The chains of one Service port.
-    struct PortChains: Sendable, Hashable {
+    public struct PortChains: Sendable, Hashable {
         /// `ns/name:port` (`ns/name` for an unnamed port), as comments show it.
-        let portName: String
+        public let portName: String
         /// `tcp`, `udp`, `sctp`.
-        let proto: String
-        let clusterPolicy: String
-        let localPolicy: String
-        let external: String
-        let firewall: String
+        public let proto: String
+        public let clusterPolicy: String
+        public let localPolicy: String
+        public let external: String
+        public let firewall: String
 
-        init(_ name: ServicePortName) {
+        public init(_ name: ServicePortName) {
             portName = name.description
             proto = name.protocol.netfilterName
             let hash = IptablesNames.hash(portName + proto)
@@ -64,7 +64,7 @@ public enum IptablesNames {
         }
 
         /// The chain that DNATs to one endpoint (`address:port`, `[v6]:port`).
-        func endpoint(_ endpoint: ServiceEndpoint) -> String {
+        public func endpoint(_ endpoint: ServiceEndpoint) -> String {
             IptablesNames.endpointPrefix + IptablesNames.hash(portName + proto + endpoint.description)
         }
     }
