@@ -20,9 +20,9 @@ struct DaemonEndToEndTests {
         ])
     }
 
-    @Test("a Service follows the cluster: created, scaled up, scaled down, emptied, deleted")
-    func serviceFollowsTheCluster() async throws {
-        try await DaemonInLab.with { run, proxyd in
+    @Test("a Service follows the cluster: created, scaled up, scaled down, emptied, deleted", arguments: ScenarioMode.allCases)
+    func serviceFollowsTheCluster(mode: ScenarioMode) async throws {
+        try await DaemonInLab.with(mode: mode) { run, proxyd in
             try await run.server.put([webService(), webSlice(["web-1"])])
             try await run.eventually("the new ClusterIP reaches web-1", process: proxyd) {
                 try await run.answering(clusterIP, count: 3) == ["web-1", "web-1", "web-1"]

@@ -19,20 +19,22 @@ final class DaemonInLab: Sendable {
     let server: FakeAPIServer
     let directory: String
     let socketPath: String
+    let mode: ScenarioMode
     private let forwarder = Mutex<LabProcess?>(nil)
 
-    private init(lab: NetworkLab, server: FakeAPIServer, directory: String, socketPath: String) {
+    private init(lab: NetworkLab, server: FakeAPIServer, directory: String, socketPath: String, mode: ScenarioMode) {
         self.lab = lab
         self.server = server
         self.directory = directory
         self.socketPath = socketPath
+        self.mode = mode
     }
 
     var configPath: String { directory + "/config.yaml" }
 
     /// Builds the lab, starts the pods' servers, the fake API server (holding the lab's Nodes), the forwarder
     /// and proxyd; runs `body`; tears everything down on every exit path.
-    static func with(_ body: (DaemonInLab, LabProcess) async throws -> Void) async throws {
+    static func with(mode: ScenarioMode = .nftables, _ body: (DaemonInLab, LabProcess) async throws -> Void) async throws {
         let directory = NSTemporaryDirectory() + "pxe-" + String(UUID().uuidString.prefix(8))
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -45,7 +47,7 @@ final class DaemonInLab: Sendable {
             }
             try await FakeAPIServer.with(.init(listen: .unixSocket(socketPath))) { server in
                 try await server.put(ScenarioAddresses(.ipv4).nodes)
-                let run = DaemonInLab(lab: lab, server: server, directory: directory, socketPath: socketPath)
+                let run = DaemonInLab(lab: lab, server: server, directory: directory, socketPath: socketPath, mode: mode)
                 try await run.startForwarder()
                 try run.writeConfiguration()
                 let proxyd = try await run.startProxyd()
@@ -77,11 +79,11 @@ final class DaemonInLab: Sendable {
             clientConnection:
               kubeconfig: \(directory)/kubeconfig
             hostnameOverride: \(ServiceScenario.nodeName)
-            mode: nftables
+            mode: \(mode)
             clusterCIDR: \(LabTopology.clusterCIDRIPv4),\(LabTopology.clusterCIDRIPv6)
             healthzBindAddress: 0.0.0.0:\(Self.healthzPort)
             metricsBindAddress: 127.0.0.1:\(Self.metricsPort)
-            nftables:
+            \(mode):
               minSyncPeriod: 100ms
               syncPeriod: 30s
             conntrack:

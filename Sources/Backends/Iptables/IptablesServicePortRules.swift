@@ -178,7 +178,8 @@ struct IptablesPortRenderer: Sendable {
             rules.chains.append(firewall)
         }
 
-        let affinity: Int? = if case .clientIP(let timeout) = port.sessionAffinity { timeout } else { nil }
+        // Kubernetes' range (the model enforces it): a value iptables refuses would fail every Service's restore.
+        let affinity: Int? = if case .clientIP(let timeout) = port.sessionAffinity { min(max(timeout, 1), 86400) } else { nil }
         if usesClusterChain {
             clusterChain.rules += endpointRules(chains.clusterPolicy, clusterEndpoints, chains: chains, affinity: affinity)
             rules.chains.append(clusterChain)
