@@ -45,12 +45,13 @@ test: deps vm-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## bench: release build, then the nftables and API-server watcher benchmarks (root; numbers for BENCHMARKS.md)
+## bench: release build, then the nftables, iptables and API-server watcher benchmarks (root; numbers for BENCHMARKS.md)
 bench: deps
 	$(SWIFT) build -c release --product proxyd
 	$(SWIFT) build -c release --product proxyd-lab
 	$(SWIFT) build -c release --product proxyd-bench
 	.build/release/proxyd-bench nftables
+	.build/release/proxyd-bench iptables
 	.build/release/proxyd-bench watcher
 
 clean:

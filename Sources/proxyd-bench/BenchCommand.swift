@@ -6,6 +6,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxyd-bench",
         abstract: "Measure proxyd's sync speed, memory and data path (see BENCHMARKS.md).",
-        subcommands: [NftablesBench.self, WatcherBench.self, GenerateCommand.self, WatcherListCommand.self]
+        subcommands: [NftablesBench.self, IptablesBench.self, WatcherBench.self, GenerateCommand.self, WatcherListCommand.self]
     )
 }
