@@ -44,14 +44,14 @@ struct IptablesBench: AsyncParsableCommand {
             renderAndApply: { state, namespace in
                 let clock = ContinuousClock()
                 var start = clock.now
-                let transaction = IptablesRenderer().full([state], kernel: [:]).transaction
+                let transaction = IptablesRenderer(settings: IptablesSettings(flavour: flavour)).full([state], kernel: [:]).transaction
                 let render = (clock.now - start).milliseconds
                 let driver = try IptablesDriver(flavour: flavour, networkNamespace: namespace)
                 start = clock.now
                 for input in transaction.inputs { try await driver.restore(input) }
                 return (render, (clock.now - start).milliseconds)
             },
-            makeBackend: { IptablesBackend(driver: try IptablesDriver(flavour: flavour, networkNamespace: $0), settings: IptablesSettings()) },
+            makeBackend: { IptablesBackend(driver: try IptablesDriver(flavour: flavour, networkNamespace: $0), settings: IptablesSettings(flavour: flavour)) },
             repetitions: repetitions, changes: changes, connections: connections)
 
         var report: [String] = ["## iptables backend (\(flavour))", ""]

@@ -24,7 +24,8 @@ struct DryRun {
             text = output.transaction.text
         case .iptables:
             // Exactly what --once would send to a node where proxyd has not run yet (nothing to list).
-            let output = IptablesRenderer(settings: Backends.iptablesSettings(options)).full(states, kernel: [:])
+            let flavour = await Backends.iptablesFlavour(options, logger: logger)
+            let output = IptablesRenderer(settings: Backends.iptablesSettings(options, flavour: flavour)).full(states, kernel: [:])
             for warning in output.warnings { logger.warning("\(warning)") }
             text = output.transaction.text
         }
@@ -114,16 +115,9 @@ enum Backends {
                 throw ValidationError("cannot open nftables: \(error)")
             }
         case .iptables:
-            let flavour: IptablesFlavour
-            switch options.iptablesFlavour {
-            case .auto:
-                flavour = await IptablesDriver.detectFlavour()
-                logger.info("iptables flavour detected from the node's rules", metadata: ["flavour": "\(flavour)"])
-            case .nft: flavour = .nft
-            case .legacy: flavour = .legacy
-            }
+            let flavour = await iptablesFlavour(options, logger: logger)
             do {
-                return IptablesBackend(driver: try IptablesDriver(flavour: flavour), settings: iptablesSettings(options))
+                return IptablesBackend(driver: try IptablesDriver(flavour: flavour), settings: iptablesSettings(options, flavour: flavour))
             } catch {
                 throw ValidationError("cannot use iptables: \(error)")
             }
@@ -135,12 +129,26 @@ enum Backends {
     /// The iptables backend's settings: the configuration's, and whether the node accepts out-of-window TCP
     /// packets (`nf_conntrack_tcp_be_liberal`, set by the configuration or already), in which case forwarded
     /// INVALID packets are not dropped, as kube-proxy decides it.
-    static func iptablesSettings(_ options: ResolvedOptions) -> IptablesSettings {
+    /// `--iptables-flavour`, or with `auto` the flavour the node's rules are in (without privileges, as for
+    /// `--dry-run`, the node's legacy tables cannot be read and nft is assumed when legacy ones exist).
+    static func iptablesFlavour(_ options: ResolvedOptions, logger: Logger) async -> IptablesFlavour {
+        switch options.iptablesFlavour {
+        case .auto:
+            let flavour = await IptablesDriver.detectFlavour()
+            logger.log(
+                level: options.dryRun ? .debug : .info, "iptables flavour detected from the node's rules", metadata: ["flavour": "\(flavour)"])
+            return flavour
+        case .nft: return .nft
+        case .legacy: return .legacy
+        }
+    }
+
+    static func iptablesSettings(_ options: ResolvedOptions, flavour: IptablesFlavour) -> IptablesSettings {
         let liberal = (try? String(contentsOfFile: "/proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal", encoding: .utf8))
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) != "0" } ?? false
         return IptablesSettings(
             masqueradeBit: options.masqueradeBit, localhostNodePorts: options.localhostNodePorts,
-            conntrackTCPBeLiberal: liberal || options.conntrack.tcpBeLiberal)
+            conntrackTCPBeLiberal: liberal || options.conntrack.tcpBeLiberal, flavour: flavour)
     }
 }
 

@@ -29,7 +29,7 @@ struct IptablesFakeTables: Equatable {
         for raw in input.split(separator: "\n", omittingEmptySubsequences: false) {
             number += 1
             let line = String(raw)
-            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.isEmpty || line.hasPrefix("#") || line == "-S" { continue }  // a listing changes nothing
             func refuse(_ why: String) -> Refused { Refused(line: number, text: line, why: why) }
             if line.hasPrefix("*") {
                 let name = String(line.dropFirst())

@@ -71,7 +71,7 @@ struct IptablesRendererTests {
         ]
         let output = text(states(objects))
         #expect(output.contains("shop/web:p"))
-        for line in lines(output) where !line.hasPrefix("#") && !line.hasPrefix("*") && line != "COMMIT" {
+        for line in lines(output) where !line.hasPrefix("#") && !line.hasPrefix("*") && line != "COMMIT" && line != "-S" {
             #expect(line.hasPrefix(":PROXYD-") || line.hasPrefix("-A PROXYD-") || line.hasPrefix("-I "), "\(line)")
             let words = IptablesCleanupPlan.words(line)
             for (option, value) in zip(words, words.dropFirst()) where option == "--comment" {
@@ -242,6 +242,17 @@ struct IptablesRendererTests {
         var cluster = RandomCluster(seed: 11)
         let objects = cluster.objects(node: Self.node)
         #expect(text(states(objects, families: [.ipv4, .ipv6])) == text(states(objects.reversed(), families: [.ipv4, .ipv6])))
+    }
+
+    @Test func onlyTheNftFlavoursFullInputsListTheNatTableBeforeThePortChains() throws {
+        let states = states(web())
+        let nft = lines(IptablesRenderer(settings: IptablesSettings(flavour: .nft)).full(states, kernel: [:]).transaction.text)
+        let listing = try #require(nft.firstIndex(of: "-S"))
+        #expect(nft[..<listing].contains("*nat"))
+        #expect(nft[..<listing].allSatisfy { !$0.hasPrefix(":PROXYD-SVC-") && !$0.hasPrefix(":PROXYD-SEP-") })
+        #expect(nft[listing...].contains { $0.hasPrefix(":PROXYD-SVC-") })
+        let legacy = IptablesRenderer(settings: IptablesSettings(flavour: .legacy)).full(states, kernel: [:]).transaction.text
+        #expect(!lines(legacy).contains("-S"))
     }
 
     @Test func dryRunTextIsWhatASyncSendsToAnEmptyNode() {

@@ -20,9 +20,12 @@ public actor IptablesBackend: Backend {
     /// What the kernel holds, per family; nil when unknown (start-up, after a refused input).
     private var committed: [IPFamily: IptablesRendering]?
 
+    /// `settings.flavour` is set to the driver's: the input is written for the iptables that reads it.
     public init(driver: IptablesDriver, settings: IptablesSettings) {
         self.driver = driver
         flavour = driver.flavour
+        var settings = settings
+        settings.flavour = driver.flavour
         renderer = IptablesRenderer(settings: settings)
     }
 

@@ -14,15 +14,19 @@ public struct IptablesSettings: Sendable, Hashable {
     /// More endpoints than this in a family and per-endpoint rules lose their comments (kube-proxy's "large
     /// cluster mode": 40 % less text for iptables to parse).
     public var largeClusterEndpointThreshold: Int
+    /// The iptables that reads the input. With nft, a full input lists the nat table (`-S`) before its
+    /// per Service port chains: see `IptablesRenderer.nftChainCacheListing`.
+    public var flavour: IptablesFlavour
 
     public init(
         masqueradeBit: Int = 14, localhostNodePorts: Bool = true, conntrackTCPBeLiberal: Bool = false,
-        largeClusterEndpointThreshold: Int = 1000
+        largeClusterEndpointThreshold: Int = 1000, flavour: IptablesFlavour = .nft
     ) {
         self.masqueradeBit = masqueradeBit
         self.localhostNodePorts = localhostNodePorts
         self.conntrackTCPBeLiberal = conntrackTCPBeLiberal
         self.largeClusterEndpointThreshold = largeClusterEndpointThreshold
+        self.flavour = flavour
     }
 
     /// The mark as iptables writes it (`0x4000` for bit 14).
