@@ -31,9 +31,14 @@ public actor IptablesBackend: Backend {
 
     public func sync(_ states: [DesiredState], changes: [DesiredStateDiff]?, forceFull: Bool) async throws(BackendSyncError) -> SyncResult {
         var notes: [String] = []
-        if !forceFull, let changes, var renderings = committed, Set(renderings.keys) == Set(states.map(\.family)),
-            let (transaction, warnings) = renderer.partial(changes, committed: &renderings)
-        {
+        // Taken out of `committed`, so that the partial render mutates the only copy (no copy of 10,000 ports).
+        if !forceFull, let changes, var renderings = committed.take() {
+            guard Set(renderings.keys) == Set(states.map(\.family)),
+                let (transaction, warnings) = renderer.partial(changes, committed: &renderings)
+            else {
+                committed = renderings  // untouched: partial() changes nothing when it returns nil
+                return try await full(states, notes: notes)
+            }
             if transaction.isEmpty {
                 committed = renderings
                 return SyncResult(isFull: false, transaction: "", warnings: warnings)

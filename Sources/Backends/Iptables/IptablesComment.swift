@@ -16,6 +16,11 @@ struct IptablesComment: Sendable, Hashable {
     static let maximumBytes = 255
 
     init(_ raw: String) {
+        // Nearly every comment is printable ASCII well under the limit: keep it as it is.
+        if raw.utf8.count <= Self.maximumBytes, raw.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) {
+            text = raw
+            return
+        }
         var sanitized = ""
         var bytes = 0
         for scalar in raw.unicodeScalars {
@@ -30,6 +35,9 @@ struct IptablesComment: Sendable, Hashable {
 
     /// `--comment "…"` with the text quoted and escaped for iptables-restore.
     var argument: String {
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "--comment \"" + text + "\""
+        }
         var out = "--comment \""
         for character in text.unicodeScalars {
             if character == "\"" || character == "\\" { out.unicodeScalars.append("\\") }

@@ -67,8 +67,9 @@ public struct IptablesRenderer: Sendable {
             portRenderer: portRenderer, jumps: IptablesJump.required(localnetFirewall: localnet), filterChains: filterChains)
         rendering.ports.reserveCapacity(ports.count)
         rendering.order.reserveCapacity(ports.count)
-        for port in ports {
-            let rules = portRenderer.rules(for: port)
+        // Written from this array, in order, without looking each port up again.
+        let contributions = ports.map { portRenderer.rules(for: $0) }
+        for (port, rules) in zip(ports, contributions) {
             rendering.ports[port.name] = rules
             rendering.order.append(port.name)
             for claim in rules.claims { rendering.claims[claim, default: []].append(port.name) }
@@ -89,9 +90,9 @@ public struct IptablesRenderer: Sendable {
             existing = ([], [])
             blocked = []
         }
-        let wantedNat = Set(Self.natTopLevelChains).union(rendering.portChains)
         var staleFilter = existing.filter.subtracting(filterChains)
-        var staleNat = existing.nat.subtracting(wantedNat)
+        // Hashing every chain name only when something of proxyd's is there to compare with.
+        var staleNat = existing.nat.isEmpty ? [] : existing.nat.subtracting(Set(Self.natTopLevelChains).union(rendering.portChains))
         for chain in staleFilter.union(staleNat).intersection(blocked).sorted() {
             warnings.append("iptables: \(chain) is no longer used but a rule outside proxyd's chains jumps to it; it is left in place, empty")
         }
@@ -117,7 +118,7 @@ public struct IptablesRenderer: Sendable {
             // route_localnet lets packets to 127.0.0.0/8 arrive from outside; only NAT'ed ones may.
             writer.line("-A \(IptablesNames.localnetFirewall) \(IptablesComment("block incoming localnet connections").match) -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP")
         }
-        for name in rendering.order { writer.lines(rendering.ports[name]!.filterTopLevel) }
+        for rules in contributions { writer.lines(rules.filterTopLevel) }
         if !settings.conntrackTCPBeLiberal {
             writer.line("-A \(IptablesNames.forward) -m conntrack --ctstate INVALID -j DROP")
         }
@@ -131,8 +132,8 @@ public struct IptablesRenderer: Sendable {
         for chain in Self.natTopLevelChains { writer.declare(chain) }
         jumpLines("nat", rendering.jumps, kernel: kernel, into: &writer)
         if settings.flavour == .nft { writer.marker(Self.nftChainCacheListing) }
-        for name in rendering.order {
-            for chain in rendering.ports[name]!.chains { writer.declare(chain.name) }
+        for rules in contributions {
+            for chain in rules.chains { writer.declare(chain.name) }
         }
         for chain in staleNat.sorted() { writer.declare(chain) }
         writer.line(Self.canaryRule)
@@ -142,8 +143,8 @@ public struct IptablesRenderer: Sendable {
         writer.line("-A \(IptablesNames.postrouting) \(IptablesComment("kubernetes service traffic requiring SNAT").match) -j MASQUERADE --random-fully")
         writer.line("-A \(IptablesNames.markMasquerade) -j MARK --or-mark \(settings.mark)")
         writeNatTopLevel(rendering, into: &writer)
-        for name in rendering.order {
-            for chain in rendering.ports[name]!.chains { writer.lines(chain.rules) }
+        for rules in contributions {
+            for chain in rules.chains { writer.lines(chain.rules) }
         }
         for chain in staleNat.sorted() { writer.line("-X \(chain)") }
         writer.marker("COMMIT")
