@@ -72,12 +72,13 @@ manifests:
 check-manifests: manifest-deps
 	kubernetes-validate --strict $(MANIFEST_PARTS) manifests/install.yaml
 
-## bench: release build, then the nftables and API-server watcher benchmarks (root; numbers for BENCHMARKS.md)
+## bench: release build, then the nftables, iptables and API-server watcher benchmarks (root; numbers for BENCHMARKS.md)
 bench: deps
 	$(SWIFT) build -c release --product proxyd
 	$(SWIFT) build -c release --product proxyd-lab
 	$(SWIFT) build -c release --product proxyd-bench
 	.build/release/proxyd-bench nftables
+	.build/release/proxyd-bench iptables
 	.build/release/proxyd-bench watcher
 
 clean:

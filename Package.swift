@@ -60,7 +60,7 @@ let package = Package(
                 "ServiceModel", "CNftables", "CConntrack", "CNetlink", "CLinux",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
-            exclude: ["Nftables/README.md", "IPVS/README.md"],
+            exclude: ["Nftables/README.md", "Iptables/README.md", "IPVS/README.md"],
             swiftSettings: upcoming
         ),
         .executableTarget(

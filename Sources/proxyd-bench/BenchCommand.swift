@@ -6,6 +6,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxyd-bench",
         abstract: "Measure proxyd's sync speed, memory and data path (see BENCHMARKS.md).",
-        subcommands: [NftablesBench.self, WatcherBench.self, DecodeBench.self, GenerateCommand.self, WatcherListCommand.self]
+        subcommands: [
+            NftablesBench.self, IptablesBench.self, WatcherBench.self, DecodeBench.self, GenerateCommand.self,
+            WatcherListCommand.self,
+        ]
     )
 }

@@ -16,7 +16,7 @@ struct Daemon {
     let logger: Logger
 
     func run() async throws {
-        let backend = try Backends.make(options.mode)
+        let backend = try await Backends.make(options, logger: logger)
         NodeSetup.tune(options, logger: logger)
         let conntrack: ConntrackReconciler?
         do {

@@ -22,6 +22,12 @@ struct DryRun {
             let output = NftablesRenderer().full(states, previous: nil)
             for warning in output.warnings { logger.warning("\(warning)") }
             text = output.transaction.text
+        case .iptables:
+            // Exactly what --once would send to a node where proxyd has not run yet (nothing to list).
+            let flavour = await Backends.iptablesFlavour(options, logger: logger)
+            let output = IptablesRenderer(settings: Backends.iptablesSettings(options, flavour: flavour)).full(states, kernel: [:])
+            for warning in output.warnings { logger.warning("\(warning)") }
+            text = output.transaction.text
         }
         FileHandle.standardOutput.write(Data(text.utf8))
     }
@@ -57,7 +63,8 @@ struct SyncOnce {
         // The snapshot is released before the sync: the kernel apply is the peak of proxyd's memory, and the
         // cluster objects are not needed once the desired states exist.
         let states = try await desiredStates()
-        let backend = try Backends.make(options.mode)
+        let backend = try await Backends.make(options, logger: logger)
+        NodeSetup.prepareForRules(options, logger: logger)
         do {
             let result = try await backend.sync(states, changes: nil, forceFull: true)
             for warning in result.warnings { logger.warning("\(warning)") }
@@ -101,17 +108,49 @@ struct Cleanup {
 
 /// Builds the backend for a mode.
 enum Backends {
-    static func make(_ mode: ProxyMode) throws -> any Backend {
-        switch mode {
+    static func make(_ options: ResolvedOptions, logger: Logger) async throws -> any Backend {
+        switch options.mode {
         case .nftables:
             do {
                 return NftablesBackend(driver: try NftablesDriver())
             } catch {
                 throw ValidationError("cannot open nftables: \(error)")
             }
-        case .iptables, .ipvs:
-            throw ValidationError("--proxy-mode=\(mode) is not available in this version; use --proxy-mode=nftables")
+        case .iptables:
+            let flavour = await iptablesFlavour(options, logger: logger)
+            do {
+                return IptablesBackend(driver: try IptablesDriver(flavour: flavour), settings: iptablesSettings(options, flavour: flavour))
+            } catch {
+                throw ValidationError("cannot use iptables: \(error)")
+            }
+        case .ipvs:
+            throw ValidationError("--proxy-mode=ipvs is not available in this version; use --proxy-mode=nftables or iptables")
         }
+    }
+
+    /// The iptables backend's settings: the configuration's, and whether the node accepts out-of-window TCP
+    /// packets (`nf_conntrack_tcp_be_liberal`, set by the configuration or already), in which case forwarded
+    /// INVALID packets are not dropped, as kube-proxy decides it.
+    /// `--iptables-flavour`, or with `auto` the flavour the node's rules are in (without privileges, as for
+    /// `--dry-run`, the node's legacy tables cannot be read and nft is assumed when legacy ones exist).
+    static func iptablesFlavour(_ options: ResolvedOptions, logger: Logger) async -> IptablesFlavour {
+        switch options.iptablesFlavour {
+        case .auto:
+            let flavour = await IptablesDriver.detectFlavour()
+            logger.log(
+                level: options.dryRun ? .debug : .info, "iptables flavour detected from the node's rules", metadata: ["flavour": "\(flavour)"])
+            return flavour
+        case .nft: return .nft
+        case .legacy: return .legacy
+        }
+    }
+
+    static func iptablesSettings(_ options: ResolvedOptions, flavour: IptablesFlavour) -> IptablesSettings {
+        let liberal = (try? String(contentsOfFile: "/proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal", encoding: .utf8))
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) != "0" } ?? false
+        return IptablesSettings(
+            masqueradeBit: options.masqueradeBit, localhostNodePorts: options.localhostNodePorts,
+            conntrackTCPBeLiberal: liberal || options.conntrack.tcpBeLiberal, flavour: flavour)
     }
 }
 

@@ -1,5 +1,6 @@
 import Backends
 import Logging
+import ServiceModel
 
 /// What proxyd does to the node before it syncs rules: kube-proxy's conntrack tuning (`--conntrack-*`,
 /// `conntrack` in the configuration file). Run at daemon start and, alone, by `--init-only`.
@@ -8,9 +9,8 @@ enum NodeSetup {
     /// `/sys`, a sysctl that is global outside the initial namespace) are warnings, never failures.
     @discardableResult
     static func tune(_ options: ResolvedOptions, logger: Logger) -> NodeTuningReport {
-        // route_localnet is only for the iptables mode's localhost NodePorts; nftables never needs it, and the
-        // iptables backend will ask for it when it serves them.
-        let report = NodeTuningApplier().apply(options.conntrack, routeLocalnet: false)
+        // route_localnet is only for the iptables mode's localhost NodePorts; nftables never needs it.
+        let report = NodeTuningApplier().apply(options.conntrack, routeLocalnet: needsRouteLocalnet(options))
         for change in report.changes {
             logger.info("set \(change.name)", metadata: ["from": "\(change.old.map(String.init) ?? "?")", "to": "\(change.new)"])
         }
@@ -19,5 +19,24 @@ enum NodeSetup {
         }
         for warning in report.warnings { logger.warning("\(warning)") }
         return report
+    }
+
+    /// What the rules themselves need of the node, for `--once` (which leaves conntrack tuning to the daemon and
+    /// `--init-only`): `route_localnet=1` when the iptables mode serves NodePorts on 127.0.0.1.
+    static func prepareForRules(_ options: ResolvedOptions, logger: Logger) {
+        guard needsRouteLocalnet(options) else { return }
+        let nothing = ConntrackTuning(maxPerCore: nil, min: nil, tcpEstablishedTimeout: nil, tcpCloseWaitTimeout: nil)
+        let report = NodeTuningApplier().apply(nothing, routeLocalnet: true)
+        for change in report.changes {
+            logger.info("set \(change.name) for localhost NodePorts", metadata: ["from": "\(change.old.map(String.init) ?? "?")", "to": "\(change.new)"])
+        }
+        for warning in report.warnings { logger.warning("\(warning)") }
+    }
+
+    /// kube-proxy's rule: the iptables mode with `localhostNodePorts` and 127.0.0.1 among the NodePort addresses.
+    static func needsRouteLocalnet(_ options: ResolvedOptions) -> Bool {
+        options.mode == .iptables
+            && IptablesSettings.needsRouteLocalnet(
+                localhostNodePorts: options.localhostNodePorts, nodePortAddresses: options.configuration.nodePortAddresses)
     }
 }

@@ -19,4 +19,14 @@ enum OutputFormat: String, CaseIterable, Sendable, ExpressibleByArgument {
     case model
     /// The nftables transaction proxyd would apply.
     case nft
+    /// The iptables-restore input proxyd would apply (one per IP family).
+    case iptables
+}
+
+/// Which iptables implementation the iptables mode uses (`--iptables-flavour`).
+enum IptablesFlavourOption: String, CaseIterable, Sendable, ExpressibleByArgument {
+    /// The one the node's rules are in, detected as kube-proxy's image does.
+    case auto
+    case nft
+    case legacy
 }

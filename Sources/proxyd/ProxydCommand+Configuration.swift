@@ -54,6 +54,7 @@ extension ProxydCommand {
             if mode == .nftables { configuration.nftables.masqueradeAll = true } else { configuration.iptables.masqueradeAll = true }
         }
         configuration.iptables.masqueradeBit = iptablesMasqueradeBit
+        configuration.iptables.localhostNodePorts = iptablesLocalhostNodeports
         configuration.serviceProxyName = serviceProxyName
         configuration.logging.verbosity = verbosity
         daemon.apply(to: &configuration, mode: mode)
@@ -71,6 +72,7 @@ extension ProxydCommand {
             podInterfaceNamePrefix.map { _ in "--pod-interface-name-prefix" },
             nodePortAddresses.map { _ in "--nodeport-addresses" }, masqueradeAll ? "--masquerade-all" : nil,
             iptablesMasqueradeBit.map { _ in "--iptables-masquerade-bit" },
+            iptablesLocalhostNodeports.map { _ in "--iptables-localhost-nodeports" },
             serviceProxyName.map { _ in "--service-proxy-name" }, verbosity.map { _ in "--v" },
         ]
         return own.compactMap { $0 } + daemon.givenFlags + conntrack.givenFlags + apiServer.givenFlags

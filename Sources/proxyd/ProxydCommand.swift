@@ -89,6 +89,16 @@ struct ProxydCommand: AsyncParsableCommand {
     var iptablesMasqueradeBit: Int?
 
     @Option(help: ArgumentHelp(
+        "In iptables mode, also serve IPv4 NodePorts on 127.0.0.1 when NodePorts are served on every local address (sets route_localnet=1, and drops outside traffic to 127.0.0.0/8 that this would let in). Default true, as kube-proxy.",
+        valueName: "bool"))
+    var iptablesLocalhostNodeports: Bool?
+
+    @Option(help: ArgumentHelp(
+        "In iptables mode, which iptables programs the kernel: auto (the flavour the node's rules are already in, as kube-proxy's image detects it), nft or legacy.",
+        valueName: "flavour"))
+    var iptablesFlavour: IptablesFlavourOption = .auto
+
+    @Option(help: ArgumentHelp(
         "Accepted for kube-proxy compatibility and ignored: proxyd takes the node's primary IPs from its Node object.",
         valueName: "ip"))
     var bindAddress: String?
@@ -123,7 +133,7 @@ struct ProxydCommand: AsyncParsableCommand {
     var initOnly = false
 
     @Option(help: ArgumentHelp(
-        "What --dry-run prints: model (the desired-state table) or nft (the nftables transaction; nftables mode).",
+        "What --dry-run prints: model (the desired-state table), nft (the nftables transaction; nftables mode) or iptables (the iptables-restore input; iptables mode). Default: the mode's own.",
         valueName: "format"))
     var output: OutputFormat?
 
@@ -177,6 +187,9 @@ struct ProxydCommand: AsyncParsableCommand {
         if format == .nft, options.mode != .nftables {
             throw ValidationError("--output=nft shows nftables rules; use it with --proxy-mode=nftables, or use --output=model")
         }
+        if format == .iptables, options.mode != .iptables {
+            throw ValidationError("--output=iptables shows iptables rules; use it with --proxy-mode=iptables, or use --output=model")
+        }
         if once && dryRun {
             throw ValidationError("--once applies rules and --dry-run only shows them; pick one")
         }
@@ -199,6 +212,7 @@ struct ProxydCommand: AsyncParsableCommand {
         options.initOnly = initOnly
         options.writeConfigTo = writeConfigTo
         options.output = format
+        options.iptablesFlavour = iptablesFlavour
         // Not fields of the configuration file: they apply with and without --config.
         options.clientConnection.master = apiServer.master
         options.clientConnection.transport = apiServer.apiTransport.lowercased()
@@ -289,6 +303,10 @@ struct ResolvedOptions: Sendable {
     var conntrack = ConntrackTuning.kubeProxyDefaults
     /// --init-only: apply node tuning and exit.
     var initOnly = false
+    /// `--iptables-flavour`: which iptables the iptables mode runs.
+    var iptablesFlavour = IptablesFlavourOption.auto
+    /// `iptables.localhostNodePorts`: IPv4 NodePorts also on 127.0.0.1 (iptables mode).
+    var localhostNodePorts = true
     /// The bit of the packet mark that flags traffic to masquerade (`iptables.masqueradeBit`, or
     /// `nftables.masqueradeBit` in nftables mode, which proxyd only accepts as 14).
     var masqueradeBit = 14

@@ -22,9 +22,9 @@ struct DaemonEndToEndTests {
         ])
     }
 
-    @Test("a Service follows the cluster: created, scaled up, scaled down, emptied, deleted")
-    func serviceFollowsTheCluster() async throws {
-        try await DaemonInLab.with { run, proxyd in
+    @Test("a Service follows the cluster: created, scaled up, scaled down, emptied, deleted", arguments: ScenarioMode.allCases)
+    func serviceFollowsTheCluster(mode: ScenarioMode) async throws {
+        try await DaemonInLab.with(mode: mode) { run, proxyd in
             // A problem the Service keeps through every change below: logged when it appears, not at every sync.
             let badExternalIP = webService { $0.spec.externalIPs = ["not-an-ip"] }
             try await run.server.put([badExternalIP, webSlice(["web-1"])])

@@ -19,13 +19,15 @@ final class DaemonInLab: Sendable {
     let server: FakeAPIServer
     let directory: String
     let socketPath: String
+    let mode: ScenarioMode
     private let forwarder = Mutex<LabProcess?>(nil)
 
-    private init(lab: NetworkLab, server: FakeAPIServer, directory: String, socketPath: String) {
+    private init(lab: NetworkLab, server: FakeAPIServer, directory: String, socketPath: String, mode: ScenarioMode) {
         self.lab = lab
         self.server = server
         self.directory = directory
         self.socketPath = socketPath
+        self.mode = mode
     }
 
     var configPath: String { directory + "/config.yaml" }
@@ -36,20 +38,21 @@ final class DaemonInLab: Sendable {
     /// - Parameters:
     ///   - spec: the lab (`ServiceScenario.labSpec`, or e.g. the same with an IPv4-only node).
     ///   - nodes: the Node objects the API server holds.
+    ///   - mode: the backend proxyd runs.
     static func with(
         spec: LabSpec = ServiceScenario.labSpec, nodes: [KubernetesObject] = ScenarioAddresses(.ipv4).nodes,
-        _ body: (DaemonInLab, LabProcess) async throws -> Void
+        mode: ScenarioMode = .nftables, _ body: (DaemonInLab, LabProcess) async throws -> Void
     ) async throws {
-        try await prepared(spec: spec, nodes: nodes) { run in
+        try await prepared(spec: spec, nodes: nodes, mode: mode) { run in
             let proxyd = try await run.startProxyd()
             try await body(run, proxyd)
         }
     }
 
-    /// Like ``with(spec:nodes:_:)`` but without starting proxyd: the body starts it when and as it needs.
+    /// Like ``with(spec:nodes:mode:_:)`` but without starting proxyd: the body starts it when and as it needs.
     static func prepared(
         spec: LabSpec = ServiceScenario.labSpec, nodes: [KubernetesObject] = ScenarioAddresses(.ipv4).nodes,
-        _ body: (DaemonInLab) async throws -> Void
+        mode: ScenarioMode = .nftables, _ body: (DaemonInLab) async throws -> Void
     ) async throws {
         let directory = NSTemporaryDirectory() + "pxe-" + String(UUID().uuidString.prefix(8))
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -63,7 +66,7 @@ final class DaemonInLab: Sendable {
             }
             try await FakeAPIServer.with(.init(listen: .unixSocket(socketPath))) { server in
                 try await server.put(nodes)
-                let run = DaemonInLab(lab: lab, server: server, directory: directory, socketPath: socketPath)
+                let run = DaemonInLab(lab: lab, server: server, directory: directory, socketPath: socketPath, mode: mode)
                 try await run.startForwarder()
                 try run.writeConfiguration()
                 try await body(run)
@@ -94,11 +97,11 @@ final class DaemonInLab: Sendable {
             clientConnection:
               kubeconfig: \(directory)/kubeconfig
             hostnameOverride: \(ServiceScenario.nodeName)
-            mode: nftables
+            mode: \(mode)
             clusterCIDR: \(LabTopology.clusterCIDRIPv4),\(LabTopology.clusterCIDRIPv6)
             healthzBindAddress: 0.0.0.0:\(Self.healthzPort)
             metricsBindAddress: 127.0.0.1:\(Self.metricsPort)
-            nftables:
+            \(mode):
               minSyncPeriod: 100ms
               syncPeriod: 30s
             conntrack:

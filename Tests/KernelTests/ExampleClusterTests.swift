@@ -3,13 +3,15 @@ import ProxyTesting
 import ServiceModel
 import Testing
 
-/// The bundled example (examples/), programmed verbatim by `proxyd --once` as node-a, answers real connections.
+/// The bundled example (examples/), programmed verbatim by `proxyd --once` as node-a, answers real connections,
+/// in every mode.
 @Suite("the example cluster through the real kernel")
 struct ExampleClusterTests {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("examples").path
 
-    @Test func clusterIPNodePortAndLoadBalancerOfTheExampleReachPods() async throws {
+    @Test(arguments: ScenarioMode.allCases)
+    func clusterIPNodePortAndLoadBalancerOfTheExampleReachPods(mode: ScenarioMode) async throws {
         // Local pod 1 is 10.244.0.11 and remote pod 2 is 10.244.1.12: the example's frontend endpoints.
         try await NetworkLab.with(LabSpec(pods: ["frontend-a"], remotePods: ["other", "frontend-b"])) { lab in
             let frontendA = try lab.pod("frontend-a")
@@ -25,7 +27,7 @@ struct ExampleClusterTests {
             let result = try await lab.exec(in: lab.node, [
                 try LabBinaries.path(of: "proxyd"), "--objects", Self.examples, "--hostname-override", "node-a",
                 "--cluster-cidr", "10.244.0.0/16,fd00:10:244::/56", "--once",
-            ]).requireSuccess()
+            ] + mode.flags).requireSuccess()
             #expect(result.stderr.contains("synced"))
 
             let clusterIP = try await lab.connectAttempts(from: lab.client, to: "10.96.10.20", port: 80, count: 16)

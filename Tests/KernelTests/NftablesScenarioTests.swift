@@ -6,7 +6,7 @@ import Testing
 /// the outcome.
 @Suite("nftables: every Service behaviour, packet by packet")
 struct NftablesScenarioTests {
-    @Test(arguments: ServiceScenarios.all)
+    @Test(arguments: ServiceScenarios.all(.nftables))
     func scenario(_ scenario: ServiceScenario) async throws {
         let failures = try await ScenarioRunner.run(scenario) { lab, scenario in
             _ = try await ProxydInLab.once(lab, objects: scenario.objects, flags: scenario.flags)

@@ -125,7 +125,24 @@ struct ConfigurationResolutionTests {
         let options = try Self.withFile(text) { try Self.resolve(["--config", $0, "--objects", "dir", "--dry-run"]) }
         #expect(options.mode == .iptables)
         #expect(options.objectsPath == "dir" && options.dryRun)
-        #expect(options.output == .model)
+        // --dry-run prints the mode's own rules unless --output says otherwise.
+        #expect(options.output == .iptables)
+    }
+
+    @Test func iptablesFlagsAndOutputFollowTheMode() throws {
+        let options = try Self.resolve([
+            "--objects", "x", "--proxy-mode", "iptables", "--iptables-localhost-nodeports=false", "--iptables-flavour", "legacy",
+        ])
+        #expect(options.localhostNodePorts == false)
+        #expect(options.effectiveConfiguration.iptables.localhostNodePorts == false)
+        #expect(options.iptablesFlavour == .legacy)
+        #expect(try Self.resolve(["--objects", "x", "--proxy-mode", "iptables"]).localhostNodePorts)
+        #expect(try Self.resolve(["--objects", "x", "--proxy-mode", "iptables"]).iptablesFlavour == .auto)
+        #expect(try Self.resolve(["--objects", "x"]).output == .nft)
+        #expect(Self.message(["--objects", "x", "--dry-run", "--output", "iptables"])
+            == "--output=iptables shows iptables rules; use it with --proxy-mode=iptables, or use --output=model")
+        #expect(Self.message(["--objects", "x", "--proxy-mode", "iptables", "--dry-run", "--output", "nft"])
+            == "--output=nft shows nftables rules; use it with --proxy-mode=nftables, or use --output=model")
     }
 
     @Test(arguments: [

@@ -1,28 +1,33 @@
 import ServiceModel
 
 /// One kernel scenario: Services and EndpointSlices in, packet outcomes out. Backend-agnostic: the same table
-/// runs against every backend (nftables now; iptables and IPVS reuse it).
+/// runs against every backend (`ScenarioMode`; IPVS will reuse it).
 ///
 /// Scenarios run in the standard lab (`ServiceScenario.labSpec`): local pods `web-1`, `web-2` on node `node`,
 /// remote pod `web-r` on node `remote`, every pod answering on TCP 8080 and 9090 and UDP 8080.
 public struct ServiceScenario: Sendable, CustomStringConvertible {
     public var name: String
     public var family: IPFamily
+    public var mode: ScenarioMode
     /// The objects, written for `family` (see `ScenarioAddresses`).
     public var objects: [KubernetesObject]
-    /// Extra proxyd flags (`--masquerade-all`, `--nodeport-addresses …`).
+    /// proxyd flags: the mode's, then the scenario's own (`--masquerade-all`, `--nodeport-addresses …`).
     public var flags: [String]
     public var checks: [PacketCheck]
 
-    public init(_ name: String, family: IPFamily, objects: [KubernetesObject], flags: [String] = [], checks: [PacketCheck]) {
+    public init(
+        _ name: String, family: IPFamily, mode: ScenarioMode = .nftables, objects: [KubernetesObject], flags: [String] = [],
+        checks: [PacketCheck]
+    ) {
         self.name = name
         self.family = family
+        self.mode = mode
         self.objects = objects
-        self.flags = flags
+        self.flags = mode.flags + flags
         self.checks = checks
     }
 
-    public var description: String { "\(name) (\(family))" }
+    public var description: String { "\(name) (\(family), \(mode))" }
 
     /// The lab every scenario runs in.
     public static let labSpec = LabSpec(pods: ["web-1", "web-2"], remotePods: ["web-r"])

@@ -1,15 +1,20 @@
 import ServiceModel
 
 /// The scenario table every backend must pass: every Service behaviour, as packets observe it.
+///
+/// One table for every mode: where kube-proxy's modes differ on purpose, the expectation says so.
 public enum ServiceScenarios {
-    /// All scenarios for both families.
-    public static var all: [ServiceScenario] { IPFamily.allCases.flatMap(scenarios(for:)) }
+    /// All scenarios for both families in one mode.
+    public static func all(_ mode: ScenarioMode) -> [ServiceScenario] {
+        IPFamily.allCases.flatMap { scenarios(for: $0, mode: mode) }
+    }
 
-    public static func scenarios(for family: IPFamily) -> [ServiceScenario] {
+    public static func scenarios(for family: IPFamily, mode: ScenarioMode) -> [ServiceScenario] {
         let a = ScenarioAddresses(family)
         var list: [ServiceScenario] = []
-        func add(_ name: String, _ objects: [KubernetesObject], flags: [String] = [], _ checks: [PacketCheck]) {
-            list.append(ServiceScenario(name, family: family, objects: a.nodes + objects, flags: flags, checks: checks))
+        func add(_ name: String, _ objects: [KubernetesObject], flags: [String] = [], only: ScenarioMode? = nil, _ checks: [PacketCheck]) {
+            if let only, only != mode { return }
+            list.append(ServiceScenario(name, family: family, mode: mode, objects: a.nodes + objects, flags: flags, checks: checks))
         }
         let web = [a.service("web", clusterIP: 10), a.slice("web", ready: ["web-1", "web-r"])]
         let webIP = a.ip(a.clusterIP(10))
@@ -43,7 +48,8 @@ public enum ServiceScenarios {
         ], [
             PacketCheck(from: .pod("web-2"), to: webIP, port: 80, expect: .reaches(["web-1"], .preserved)),
         ])
-        add("an unused port of a known ClusterIP is refused", web, [
+        // kube-proxy's nftables mode rejects these; its iptables mode leaves them to routing.
+        add("an unused port of a known ClusterIP is refused", web, only: .nftables, [
             PacketCheck(from: .pod("web-2"), to: webIP, port: 81, expect: .refused),
             PacketCheck(from: .node, to: webIP, port: 81, expect: .refused),
         ])
@@ -52,9 +58,12 @@ public enum ServiceScenarios {
             a.service("np", clusterIP: 11, type: "NodePort", ports: [.tcp(80, name: "http", nodePort: 30080)]),
             a.slice("np", ready: ["web-1", "web-r"]),
         ]
-        add("NodePort from outside is masqueraded and served only on the node's primary IP", nodePortService, [
+        // By default nftables mode serves NodePorts on the node's primary IPs, iptables mode on every local address.
+        add("NodePort from outside is masqueraded, on the primary IP only (nftables) or every local address (iptables)", nodePortService, [
             PacketCheck(from: .client, to: a.node, port: 30080, expect: .reaches(["web-1", "web-r"], .masqueraded)),
-            PacketCheck(from: .client, to: a.nodeSecondary, port: 30080, expect: .refused),
+            PacketCheck(
+                from: .client, to: a.nodeSecondary, port: 30080,
+                expect: mode == .nftables ? .refused : .reaches(["web-1", "web-r"], .masqueraded)),
             PacketCheck(from: .node, to: a.node, port: 30080, expect: .reaches(["web-1", "web-r"], .masqueraded)),
         ])
         add("NodePort on every local address inside --nodeport-addresses", nodePortService,

@@ -39,6 +39,7 @@ enum ConfigurationOrigin: Sendable, Equatable {
         "nodePortAddresses": "--nodeport-addresses",
         "serviceProxyName": "--service-proxy-name",
         "iptables.masqueradeBit": "--iptables-masquerade-bit",
+        "iptables.localhostNodePorts": "--iptables-localhost-nodeports",
         "iptables.masqueradeAll": "--masquerade-all",
         "nftables.masqueradeAll": "--masquerade-all",
         "iptables.syncPeriod": "--iptables-sync-period",

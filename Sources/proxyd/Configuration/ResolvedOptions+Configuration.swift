@@ -95,10 +95,11 @@ extension ResolvedOptions {
                 nodeName: nodeName, clusterCIDRs: clusterCIDRs, detectLocal: detectLocal,
                 nodePortAddresses: nodePortAddresses, masqueradeAll: masqueradeAll, serviceProxyName: serviceProxyName),
             objectsPath: nil, once: false, dryRun: false, cleanup: false, daemon: daemon,
-            output: mode == .nftables ? .nft : .model, verbosity: verbosity)
+            output: mode == .nftables ? .nft : mode == .iptables ? .iptables : .model, verbosity: verbosity)
         self.clientConnection = clientConnection
         self.conntrack = conntrack
         self.masqueradeBit = masqueradeBit
+        self.localhostNodePorts = c.iptables.localhostNodePorts ?? true
         self.effectiveConfiguration = c
     }
 

@@ -84,6 +84,10 @@ struct ProxyMetrics: Sendable {
         }
         guard report.succeeded else {
             if mode == "nftables" { Counter(label: "kubeproxy_sync_proxy_rules_nftables_sync_failures_total").increment() }
+            if mode == "iptables" {
+                Counter(label: "kubeproxy_sync_proxy_rules_iptables_restore_failures_total").increment()
+                if !report.isFull { Counter(label: "kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total").increment() }
+            }
             return
         }
         Gauge(label: "kubeproxy_sync_proxy_rules_last_timestamp_seconds").record(Date().timeIntervalSince1970)
