@@ -2,6 +2,8 @@ import Backends
 import Foundation
 import Hummingbird
 import Logging
+import ProxydConfiguration
+import ProxyRuntime
 import ServiceLifecycle
 import ServiceModel
 import UnixSignals
@@ -17,7 +19,7 @@ struct Daemon {
 
     func run() async throws {
         let backend = try await Backends.make(options, logger: logger)
-        NodeSetup.tune(options, logger: logger)
+        NodeSetup.tune(options.conntrack, routeLocalnet: options.needsRouteLocalnet, logger: logger)
         let conntrack: ConntrackReconciler?
         do {
             conntrack = try ConntrackReconciler()
@@ -69,7 +71,7 @@ struct Daemon {
         ]
         if let address = BindAddressValue(daemon.healthzBindAddress), address.port != 0 {
             services.append(ProxyHTTPServers.application(
-                host: ListenHosts.host(for: address, localAddresses: localAddresses), port: address.port,
+                host: ListenHosts.host(for: address.host, localAddresses: localAddresses), port: address.port,
                 name: "proxyd-healthz", budget: budget, logger: logger
             ) {
                 ProxyHTTPServers.healthRoutes($0, status: status, metrics: metrics)
@@ -77,7 +79,7 @@ struct Daemon {
         }
         if let address = BindAddressValue(daemon.metricsBindAddress), address.port != 0 {
             services.append(ProxyHTTPServers.application(
-                host: ListenHosts.host(for: address, localAddresses: localAddresses), port: address.port,
+                host: ListenHosts.host(for: address.host, localAddresses: localAddresses), port: address.port,
                 name: "proxyd-metrics", budget: budget, logger: logger
             ) {
                 ProxyHTTPServers.metricsRoutes($0, status: status, metrics: metrics, runner: runner)
@@ -88,22 +90,5 @@ struct Daemon {
         try await group.run()
         await healthChecks.stopAll()
         logger.info("stopped; proxyd's rules stay in the kernel until the next start or --cleanup")
-    }
-}
-
-/// A long-running task as a lifecycle service: cancelled when the group shuts down gracefully.
-struct TaskService: ServiceLifecycle.Service {
-    let name: String
-    let body: @Sendable () async throws -> Void
-
-    init(name: String, _ body: @escaping @Sendable () async throws -> Void) {
-        self.name = name
-        self.body = body
-    }
-
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await body()
-        }
     }
 }

@@ -1,6 +1,9 @@
 import ArgumentParser
+import Backends
 import Foundation
 import Logging
+import ProxydConfiguration
+import ProxyRuntime
 import ServiceModel
 
 /// How flags and the `--config` file combine into the effective configuration, as kube-proxy does it

@@ -4,6 +4,7 @@ import Foundation
 import ServiceModel
 import Testing
 
+@testable import ProxydConfiguration
 @testable import proxyd
 
 /// Flags and the configuration file combined into the values proxyd runs with, as kube-proxy combines them.
@@ -250,8 +251,12 @@ struct ConfigurationResolutionTests {
         #expect(once.withDefaults() == once)
         #expect(once.ignoredSettings().isEmpty, "a written default configuration warns about nothing")
         #expect(once.mode == "nftables" && once.nodePortAddresses == ["primary"])
-        #expect(KubeProxyConfiguration(mode: "iptables").withDefaults().nodePortAddresses == [])
-        #expect(KubeProxyConfiguration(bindAddress: "::").withDefaults().metricsBindAddress == "[::1]:10249")
+        var iptables = KubeProxyConfiguration()
+        iptables.mode = "iptables"
+        #expect(iptables.withDefaults().nodePortAddresses == [])
+        var ipv6 = KubeProxyConfiguration()
+        ipv6.bindAddress = "::"
+        #expect(ipv6.withDefaults().metricsBindAddress == "[::1]:10249")
     }
 
     // MARK: - Helpers

@@ -1,0 +1,9 @@
+/// Which backend programs the kernel (`--proxy-mode`, `mode` in the configuration file): the name kube-proxy gives
+/// each mode, as `/proxyMode` reports it.
+public enum ProxyMode: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
+    case nftables
+    case iptables
+    case ipvs
+
+    public var description: String { rawValue }
+}
