@@ -10,7 +10,7 @@ enum Backends {
         switch options.mode {
         case .nftables:
             do {
-                return NftablesBackend(driver: try NftablesDriver())
+                return NftablesBackend(driver: try await NftablesDriver())
             } catch {
                 throw ValidationError("cannot open nftables: \(error)")
             }

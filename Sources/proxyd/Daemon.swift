@@ -22,7 +22,7 @@ struct Daemon {
         NodeSetup.tune(options.conntrack, routeLocalnet: options.needsRouteLocalnet, logger: logger)
         let conntrack: ConntrackReconciler?
         do {
-            conntrack = try ConntrackReconciler()
+            conntrack = try await ConntrackReconciler()
         } catch {
             logger.warning("stale UDP conntrack entries will not be cleaned: \(error)")
             conntrack = nil

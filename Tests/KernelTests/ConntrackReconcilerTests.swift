@@ -62,7 +62,7 @@ struct ConntrackReconcilerTests {
                 plan = plan.merging(ConntrackCleanupPlan(filters: padding))
                 #expect(plan.filters.count > ConntrackReconciler.perDestinationDumpLimit)
             }
-            let reconciler = try ConntrackReconciler(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let reconciler = try await ConntrackReconciler(networkNamespace: "/run/netns/\(lab.node.namespace)")
             let deleted = try await reconciler.reconcile(plan)
             #expect(deleted == 2)
 

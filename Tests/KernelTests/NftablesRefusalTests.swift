@@ -41,7 +41,7 @@ struct NftablesRefusalTests {
         let a = ScenarioAddresses(.ipv4)
         try await NetworkLab.with(ServiceScenario.labSpec) { lab in
             _ = try await lab.serve(in: try lab.pod("web-1"), tcp: [8080])
-            let driver = try NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let driver = try await NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
             let backend = NftablesBackend(driver: driver)
             let good = states(a.nodes + [a.service("web", clusterIP: 10), a.slice("web", ready: ["web-1"])])
 
@@ -95,7 +95,7 @@ struct NftablesRefusalTests {
         }
         try await NetworkLab.with(ServiceScenario.labSpec) { lab in
             _ = try await lab.serve(in: try lab.pod("web-1"), tcp: [8080])
-            let driver = try NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let driver = try await NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
             let backend = NftablesBackend(driver: driver)
             // `b` holds the load balancer first; `a` (which sorts first, so wins) claims it with a range inside b's.
             let before = states(a.nodes + [lb("b", clusterIP: 12, ranges: ["172.18.0.0/16"]), a.slice("b", ready: ["web-1"])])
@@ -134,7 +134,7 @@ struct NftablesRefusalTests {
             let canary = "table inet canary {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 9 counter packets 0 bytes 0 accept\n\t}\n}"
             try await lab.nft(in: lab.node, canary)
             let before = try await lab.exec(in: lab.node, ["nft", "list", "table", "inet", "canary"]).requireSuccess().stdout
-            let driver = try NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let driver = try await NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
             for _ in 0..<25 {
                 let name = Self.hostileName(&rng)
                 let namespace = Self.hostileName(&rng)

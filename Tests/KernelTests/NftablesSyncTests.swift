@@ -62,7 +62,7 @@ struct NftablesSyncTests {
     @Test(arguments: 0..<6)
     func partialSyncsLeaveExactlyWhatAFullSyncOfTheFinalStateWould(seed: Int) async throws {
         try await NetworkLab.with(LabSpec(pods: [])) { lab in
-            let driver = try NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let driver = try await NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
             let backend = NftablesBackend(driver: driver)
             var cluster = RandomCluster(seed: UInt64(seed), nodeName: ServiceScenario.nodeName)
             let node = Fixtures.node(ServiceScenario.nodeName, addresses: ["172.18.0.2", "fd00:172:18::2"])
@@ -91,7 +91,7 @@ struct NftablesSyncTests {
     @Test func aRefusedPartialSyncIsAnsweredAtOnceByAFullOne() async throws {
         let a = ScenarioAddresses(.ipv4)
         try await NetworkLab.with(LabSpec(pods: [])) { lab in
-            let driver = try NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let driver = try await NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
             let backend = NftablesBackend(driver: driver)
             let before = states(a.nodes + [a.service("web", clusterIP: 10), a.slice("web", ready: ["web-1"])])
             _ = try await backend.sync(before, changes: nil, forceFull: false)

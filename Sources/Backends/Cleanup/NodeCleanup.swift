@@ -28,7 +28,7 @@ public struct NodeCleanup: Sendable {
     func nftables() async -> CleanupReport.Item {
         let artefact = "nftables"
         do {
-            let driver = try NftablesDriver()
+            let driver = try await NftablesDriver()
             let listing = try await driver.run("list tables")
             let present = IPFamily.allCases.map { "\(NftablesSyntax(family: $0).tableFamily) \(ProxydNames.nftablesTable)" }
                 .filter { table in listing.split(whereSeparator: \.isNewline).contains { $0 == "table \(table)" } }
