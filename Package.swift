@@ -141,7 +141,7 @@ let package = Package(
         .target(
             name: "ProxyTesting",
             dependencies: [
-                "ServiceModel", "Watcher", .product(name: "Logging", package: "swift-log"),
+                "ServiceModel", "Watcher", "Backends", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "Yams", package: "Yams"),
                 // The fake API server.
                 .product(name: "Hummingbird", package: "hummingbird"),

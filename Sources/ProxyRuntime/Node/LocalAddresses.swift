@@ -1,36 +1,14 @@
+import Backends
 import Glibc
 import ServiceModel
 
-/// The addresses configured on this network namespace's interfaces (what NodePort `--nodeport-addresses` CIDRs
-/// are matched against), read with `getifaddrs`.
+/// What proxyd reads about the host: its addresses (what NodePort `--nodeport-addresses` CIDRs are matched against),
+/// the IP families its kernel has, and its name.
 public enum LocalAddresses {
-    public static func read() -> [IPAddress] {
-        var head: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&head) == 0, let first = head else { return [] }
-        defer { freeifaddrs(head) }
-        var result = Set<IPAddress>()
-        var cursor: UnsafeMutablePointer<ifaddrs>? = first
-        while let entry = cursor {
-            defer { cursor = entry.pointee.ifa_next }
-            guard let address = entry.pointee.ifa_addr else { continue }
-            switch Int32(address.pointee.sa_family) {
-            case AF_INET:
-                let value = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
-                result.insert(.v4(IPv4Address(UInt32(bigEndian: value))))
-            case AF_INET6:
-                let bytes = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
-                    withUnsafeBytes(of: $0.pointee.sin6_addr) { Array($0) }
-                }
-                var high: UInt64 = 0
-                var low: UInt64 = 0
-                for i in 0..<8 { high = high << 8 | UInt64(bytes[i]) }
-                for i in 8..<16 { low = low << 8 | UInt64(bytes[i]) }
-                result.insert(.v6(IPv6Address(high: high, low: low)))
-            default:
-                break
-            }
-        }
-        return result.sorted()
+    /// The addresses configured on this network namespace's interfaces, except those of `excludedInterfaces`
+    /// (a backend's own, such as IPVS's dummy interface of Service addresses).
+    public static func read(excludingInterfaces excludedInterfaces: Set<String> = []) -> [IPAddress] {
+        NetworkInterfaces.localAddresses(excludingInterfaces: excludedInterfaces)
     }
 
     /// The IP families this host's kernel supports: IPv4 always, IPv6 when the kernel has it — kube-proxy's
