@@ -81,14 +81,14 @@ struct BackendBench {
         var state = model.desiredState(for: .ipv4, snapshot: snapshot, node: node).state
         let namespace = try BenchNamespace()
         let backend = try await makeBackend(namespace.path)
-        _ = try await backend.sync([state], changes: nil, forceFull: true)
+        _ = try await backend.sync([state], .full)
 
         func timedSync(_ events: [ObjectEvent]) async throws -> Double {
             let start = ContinuousClock.now
             var changed = Set<ObjectKey>()
             for event in events { changed.formUnion(snapshot.apply(event).services) }
             let diff = model.update(&state, services: changed, snapshot: snapshot, node: node).diff
-            let result = try await backend.sync([state], changes: [diff], forceFull: false)
+            let result = try await backend.sync([state], .changes([diff]))
             precondition(!result.isFull && !result.transaction.isEmpty, "a one-Service change must be a partial sync")
             return (ContinuousClock.now - start).milliseconds
         }

@@ -43,7 +43,7 @@ struct IptablesSyncTests {
 
     func sync(_ backend: IptablesBackend, _ states: [DesiredState], _ changes: [DesiredStateDiff]?) async throws -> SyncResult {
         do throws(BackendSyncError) {
-            return try await backend.sync(states, changes: changes, forceFull: false)
+            return try await backend.sync(states, changes.map { .changes($0) } ?? .full)
         } catch {
             Issue.record("\(error.message)\n\(error.transaction)")
             throw error
@@ -148,7 +148,7 @@ struct IptablesSyncTests {
             let after = states(objects, families: [.ipv4])
             let diff = [DesiredStateDiff(from: before[0], to: after[0])]
             do throws(BackendSyncError) {
-                _ = try await backend.sync(after, changes: diff, forceFull: false)
+                _ = try await backend.sync(after, .changes(diff))
                 Issue.record("the kernel accepted deleting a chain another rule jumps to")
             } catch {
                 #expect(error.message.contains("line"), "\(error.message)")

@@ -58,6 +58,11 @@ public actor NftablesDriver: NftablesKernel {
         try context.run(commands)
     }
 
+    /// Runs a read-only command (`list …`) and returns nft's output.
+    public func list(_ command: String) throws(NftablesError) -> String {
+        try context.run(command)
+    }
+
     /// Asks the kernel to validate a transaction without committing it (nft's dry-run mode).
     public func check(_ transaction: NftablesTransaction) throws(NftablesError) {
         nft_ctx_set_dry_run(context.pointer, true)

@@ -192,7 +192,7 @@ public actor SyncRunner {
             transaction: "", changedServices: changedServices.count, endpointChanges: endpointChanges,
             serviceChanges: serviceChanges, networkProgrammingLatencies: [], warnings: [])
         do {
-            let result = try await backend.sync(ordered, changes: full ? nil : diffs, forceFull: full)
+            let result = try await backend.sync(ordered, full ? .full : .changes(diffs))
             report.isFull = result.isFull
             report.transaction = result.transaction
             report.warnings = result.warnings
