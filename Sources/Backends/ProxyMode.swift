@@ -6,4 +6,13 @@ public enum ProxyMode: String, CaseIterable, Sendable, Hashable, CustomStringCon
     case ipvs
 
     public var description: String { rawValue }
+
+    /// The mode's backend: how it is built, what it needs, prints and removes.
+    public var kind: any BackendKind.Type {
+        switch self {
+        case .nftables: NftablesKind.self
+        case .iptables: IptablesKind.self
+        case .ipvs: IPVSKind.self
+        }
+    }
 }

@@ -87,7 +87,11 @@ extension ResolvedOptions {
         if let score = c.oomScoreAdj, !(-1000...1000).contains(score) {
             throw fail("oomScoreAdj", "\(name("oomScoreAdj")) \(score) is out of range; use -1000 to 1000")
         }
-        if mode == .ipvs { try Self.checkIPVS(c.ipvs, origin: origin) }
+        var ipvs = IPVSSettings()
+        if mode == .ipvs {
+            try Self.checkIPVS(c.ipvs, origin: origin)
+            ipvs = try Self.ipvsSettings(c.ipvs, origin: origin)
+        }
 
         self.init(
             mode: mode,
@@ -95,11 +99,12 @@ extension ResolvedOptions {
                 nodeName: nodeName, clusterCIDRs: clusterCIDRs, detectLocal: detectLocal,
                 nodePortAddresses: nodePortAddresses, masqueradeAll: masqueradeAll, serviceProxyName: serviceProxyName),
             objectsPath: nil, once: false, dryRun: false, cleanup: false, daemon: daemon,
-            output: mode == .nftables ? .nft : mode == .iptables ? .iptables : .model, verbosity: verbosity)
+            output: mode.kind.outputName != nil ? .rules(mode) : .model, verbosity: verbosity)
         self.clientConnection = clientConnection
         self.conntrack = conntrack
         self.masqueradeBit = masqueradeBit
         self.localhostNodePorts = c.iptables.localhostNodePorts ?? true
+        self.ipvs = ipvs
         self.effectiveConfiguration = c
     }
 
@@ -246,5 +251,24 @@ extension ResolvedOptions {
                 throw origin.error("ipvs.\(field)", "ipvs.\(field) \(value) must not be negative (0s leaves the kernel's value)")
             }
         }
+    }
+
+    /// The `ipvs` section as the IPVS backend takes it (checked by ``checkIPVS`` first); timeouts of 0 leave the
+    /// kernel's.
+    private static func ipvsSettings(_ ipvs: KubeProxyConfiguration.IPVS, origin: ConfigurationOrigin) throws -> IPVSSettings {
+        var settings: IPVSSettings
+        do throws(IPVSSettingsError) {
+            settings = try IPVSSettings(scheduler: ipvs.scheduler ?? "", excludeCIDRs: ipvs.excludeCIDRs ?? [], strictARP: ipvs.strictARP ?? false)
+        } catch {
+            throw origin.error("ipvs." + error.field.prefix { $0 != "[" }, "\(error)")
+        }
+        func timeout(_ value: GoDuration?) -> Duration? {
+            guard let value, value.duration > .zero else { return nil }
+            return value.duration
+        }
+        settings.tcpTimeout = timeout(ipvs.tcpTimeout)
+        settings.tcpFinTimeout = timeout(ipvs.tcpFinTimeout)
+        settings.udpTimeout = timeout(ipvs.udpTimeout)
+        return settings
     }
 }

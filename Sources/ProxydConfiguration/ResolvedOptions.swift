@@ -25,6 +25,8 @@ public struct ResolvedOptions: Sendable {
     /// The bit of the packet mark that flags traffic to masquerade (`iptables.masqueradeBit`, or
     /// `nftables.masqueradeBit` in nftables mode, which proxyd only accepts as 14).
     public var masqueradeBit = 14
+    /// The `ipvs` section, resolved in ipvs mode.
+    public var ipvs = IPVSSettings()
     /// The configuration everything above was resolved from, defaults filled in: logged at start and written by
     /// --write-config-to.
     public var effectiveConfiguration = KubeProxyConfiguration().withDefaults()
@@ -39,11 +41,20 @@ public struct ResolvedOptions: Sendable {
 }
 
 extension ResolvedOptions {
-    /// kube-proxy's rule for `route_localnet=1`: the iptables mode with `localhostNodePorts` and 127.0.0.1 among
-    /// the NodePort addresses.
-    public var needsRouteLocalnet: Bool {
-        mode == .iptables
-            && IptablesSettings.needsRouteLocalnet(
-                localhostNodePorts: localhostNodePorts, nodePortAddresses: configuration.nodePortAddresses)
+    /// What the backend of `mode` is built from; the iptables flavour is left to the node with
+    /// `--iptables-flavour=auto` (`BackendKind.settle`).
+    public var backend: BackendConfiguration {
+        let flavour: IptablesFlavour? =
+            switch iptablesFlavour {
+            case .auto: nil
+            case .nft: .nft
+            case .legacy: .legacy
+            }
+        return BackendConfiguration(
+            mode: mode, masqueradeBit: masqueradeBit, localhostNodePorts: localhostNodePorts, iptablesFlavour: flavour,
+            conntrackTCPBeLiberal: conntrack.tcpBeLiberal, ipvs: ipvs, nodePortAddresses: configuration.nodePortAddresses)
     }
+
+    /// What the mode needs of the node (`BackendKind.requirements`).
+    public var nodeRequirements: NodeRequirements { mode.kind.requirements(backend) }
 }

@@ -18,8 +18,10 @@ struct Daemon {
     let logger: Logger
 
     func run() async throws {
-        let backend = try await Backends.make(options, logger: logger)
-        NodeSetup.tune(options.conntrack, routeLocalnet: options.needsRouteLocalnet, logger: logger)
+        let configuration = await BackendSetup.settled(options, logger: logger)
+        let backend = try await BackendSetup.make(configuration, logger: logger)
+        let requirements = options.mode.kind.requirements(configuration)
+        await NodeSetup.tune(options.conntrack, requirements: requirements, logger: logger)
         let conntrack: ConntrackReconciler?
         do {
             conntrack = try await ConntrackReconciler()
@@ -27,7 +29,9 @@ struct Daemon {
             logger.warning("stale UDP conntrack entries will not be cleaned: \(error)")
             conntrack = nil
         }
-        let localAddresses = LocalAddresses.read()
+        // A backend's own interface (IPVS's dummy interface) holds Service addresses, not the node's.
+        let excludedInterfaces = requirements.excludedInterfaces
+        let localAddresses = LocalAddresses.read(excludingInterfaces: excludedInterfaces)
         let metrics = ProxyMetrics.bootstrap(mode: backend.mode)
         // Before the first sync, the families the model would serve without the Node: the series of each exist
         // from start, as kube-proxy's do.
@@ -42,7 +46,7 @@ struct Daemon {
         let runner = SyncRunner(
             backend: backend, conntrack: conntrack, configuration: options.configuration,
             settings: .init(minSyncPeriod: daemon.minSyncPeriod.duration, syncPeriod: daemon.syncPeriod.duration),
-            localAddresses: { LocalAddresses.read() }, logger: logger
+            localAddresses: { LocalAddresses.read(excludingInterfaces: excludedInterfaces) }, logger: logger
         ) { event in
             await status.observe(event)
             switch event {

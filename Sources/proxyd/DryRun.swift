@@ -2,12 +2,12 @@ import ArgumentParser
 import Backends
 import Foundation
 import Logging
-import ProxydConfiguration
 import ProxyRuntime
+import ProxydConfiguration
 import ServiceModel
-import Watcher
 
-/// `--dry-run`: reads the objects, computes the desired state of every served family and prints it.
+/// `--dry-run`: reads the objects, computes the desired state of every served family and prints it — the table, or
+/// exactly what the mode's backend would send to a node where proxyd has not run yet.
 struct DryRun {
     let options: ResolvedOptions
     let logger: Logger
@@ -19,17 +19,14 @@ struct DryRun {
         switch options.output {
         case .model:
             text = states.map { DesiredStateTable.render($0, nodeName: options.configuration.nodeName) }.joined(separator: "\n")
-        case .nft:
-            // Exactly what --once would send to a node where proxyd has not run yet.
-            let output = NftablesRenderer().full(states, previous: nil)
-            for warning in output.warnings { logger.warning("\(warning)") }
-            text = output.transaction.text
-        case .iptables:
-            // Exactly what --once would send to a node where proxyd has not run yet (nothing to list).
-            let flavour = await Backends.iptablesFlavour(options, logger: logger)
-            let output = IptablesRenderer(settings: Backends.iptablesSettings(options, flavour: flavour)).full(states, kernel: [:])
-            for warning in output.warnings { logger.warning("\(warning)") }
-            text = output.transaction.text
+        case .rules(let mode):
+            let configuration = await BackendSetup.settled(options, logger: logger)
+            guard let plan = mode.kind.plan(states, configuration) else {
+                logger.error("--proxy-mode=\(mode) has no rules output in this version; use --output=model")
+                throw ExitCode(1)
+            }
+            for warning in plan.warnings { logger.warning("\(warning)") }
+            text = plan.text
         }
         FileHandle.standardOutput.write(Data(text.utf8))
     }

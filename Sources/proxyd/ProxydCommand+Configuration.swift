@@ -81,17 +81,6 @@ extension ProxydCommand {
         return own.compactMap { $0 } + daemon.givenFlags + conntrack.givenFlags + apiServer.givenFlags
     }
 
-    /// `--write-config-to`: the effective configuration as YAML; exit 1 when the file cannot be written.
-    static func writeConfiguration(_ options: ResolvedOptions, to path: String, logger: Logger) throws {
-        do throws(FileAccess.Failure) {
-            try FileAccess.write(Data(options.effectiveConfiguration.yaml().utf8), to: path)
-        } catch {
-            logger.error("--write-config-to \(path): \(error.reason)")
-            throw ExitCode(1)
-        }
-        logger.info("wrote the effective configuration", metadata: ["file": "\(path)"])
-    }
-
     /// Logs the effective configuration once at start: warnings for what is ignored, one info line with what
     /// proxyd acts on (debug for --dry-run, whose output is the point), and the whole file at -v 2.
     static func logConfiguration(_ options: ResolvedOptions, logger: Logger) {

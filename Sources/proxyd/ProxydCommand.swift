@@ -164,14 +164,14 @@ struct ProxydCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "proxyd")
         if let path = options.writeConfigTo {
-            try Self.writeConfiguration(options, to: path, logger: logger)
+            try WriteConfig(options: options, path: path, logger: logger).run()
             return
         }
         Self.logConfiguration(options, logger: logger)
         if options.cleanup {
             try await Cleanup(options: options, logger: logger).run()
         } else if options.initOnly {
-            NodeSetup.tune(options.conntrack, routeLocalnet: options.needsRouteLocalnet, logger: logger)
+            await InitOnly(options: options, logger: logger).run()
         } else if options.dryRun {
             try await DryRun(options: options, logger: logger).run()
         } else if options.once {
@@ -186,11 +186,8 @@ struct ProxydCommand: AsyncParsableCommand {
     func resolve() throws -> ResolvedOptions {
         var options = try resolveConfiguration()
         let format = output ?? options.output
-        if format == .nft, options.mode != .nftables {
-            throw ValidationError("--output=nft shows nftables rules; use it with --proxy-mode=nftables, or use --output=model")
-        }
-        if format == .iptables, options.mode != .iptables {
-            throw ValidationError("--output=iptables shows iptables rules; use it with --proxy-mode=iptables, or use --output=model")
+        if case .rules(let mode) = format, mode != options.mode {
+            throw ValidationError("--output=\(format) shows \(mode) rules; use it with --proxy-mode=\(mode), or use --output=model")
         }
         if once && dryRun {
             throw ValidationError("--once applies rules and --dry-run only shows them; pick one")

@@ -5,7 +5,8 @@ import ProxyRuntime
 import ProxydConfiguration
 import ServiceModel
 
-/// `--once`: programs the kernel of the current network namespace once and exits.
+/// `--once`: programs the kernel of the current network namespace once, in full, and exits: 0 when the rules were
+/// applied.
 struct SyncOnce {
     let options: ResolvedOptions
     let logger: Logger
@@ -14,10 +15,13 @@ struct SyncOnce {
         // The snapshot is released before the sync: the kernel apply is the peak of proxyd's memory, and the
         // cluster objects are not needed once the desired states exist.
         let states = try await desiredStates()
-        let backend = try await Backends.make(options, logger: logger)
-        NodeSetup.prepareForRules(routeLocalnet: options.needsRouteLocalnet, logger: logger)
+        let configuration = await BackendSetup.settled(options, logger: logger)
+        let backend = try await BackendSetup.make(configuration, logger: logger)
+        // What the rules need of the node (route_localnet for localhost NodePorts); conntrack tuning is the daemon's
+        // and --init-only's.
+        await NodeSetup.prepare(options.mode.kind.requirements(configuration), logger: logger)
         do {
-            let result = try await backend.sync(states, changes: nil, forceFull: true)
+            let result = try await backend.sync(states, .full)
             for warning in result.warnings { logger.warning("\(warning)") }
             logger.info(
                 "synced",

@@ -127,7 +127,7 @@ struct ConfigurationResolutionTests {
         #expect(options.mode == .iptables)
         #expect(options.objectsPath == "dir" && options.dryRun)
         // --dry-run prints the mode's own rules unless --output says otherwise.
-        #expect(options.output == .iptables)
+        #expect(options.output == .rules(.iptables))
     }
 
     @Test func iptablesFlagsAndOutputFollowTheMode() throws {
@@ -139,7 +139,7 @@ struct ConfigurationResolutionTests {
         #expect(options.iptablesFlavour == .legacy)
         #expect(try Self.resolve(["--objects", "x", "--proxy-mode", "iptables"]).localhostNodePorts)
         #expect(try Self.resolve(["--objects", "x", "--proxy-mode", "iptables"]).iptablesFlavour == .auto)
-        #expect(try Self.resolve(["--objects", "x"]).output == .nft)
+        #expect(try Self.resolve(["--objects", "x"]).output == .rules(.nftables))
         #expect(Self.message(["--objects", "x", "--dry-run", "--output", "iptables"])
             == "--output=iptables shows iptables rules; use it with --proxy-mode=iptables, or use --output=model")
         #expect(Self.message(["--objects", "x", "--proxy-mode", "iptables", "--dry-run", "--output", "nft"])

@@ -61,6 +61,20 @@ public enum NetworkInterfaces {
         Set(all().filter { !excluded.contains($0.interface) }.map(\.address)).sorted()
     }
 
+    /// Creates a dummy interface of that name (left down, as kube-proxy leaves `kube-ipvs0`); false when it
+    /// existed.
+    public static func createDummy(_ name: String) throws(Failure) -> Bool {
+        if exists(name) { return false }
+        do {
+            let socket = try NetlinkSocket(protocol: NETLINK_ROUTE)
+            try socket.request(.addDummyLink(named: name), operation: "create dummy interface \(name)")
+            return true
+        } catch {
+            if error.isAlreadyExisting { return false }
+            throw Failure(description: "\(error) (is the dummy module available? modprobe dummy)")
+        }
+    }
+
     /// Deletes the interface; false when there was none.
     public static func delete(_ name: String) throws(Failure) -> Bool {
         do {

@@ -35,7 +35,7 @@ public enum ProxyHTTPServers {
             let ok = health.healthy && health.nodeEligible
             return json(HealthResponses.proxyHealth(health, families: await status.families), ok: ok)
         }
-        router.get("proxyMode") { _, _ -> Response in text(status.mode) }
+        router.get("proxyMode") { _, _ -> Response in text(status.mode.rawValue) }
         router.get("debug/rules") { _, _ -> Response in
             var body = ""
             if let applied = await status.lastApplied {

@@ -1,3 +1,4 @@
+import Backends
 import Foundation
 import Metrics
 import Prometheus
@@ -8,7 +9,7 @@ import ServiceModel
 /// Backed by swift-metrics with a Prometheus registry that `/metrics` renders.
 public struct ProxyMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
-    public let mode: String
+    public let mode: ProxyMode
 
     /// kube-proxy's sync histogram buckets: 1 ms × 2^0…14.
     public static let syncBuckets: [Duration] = (0...14).map { .milliseconds(1 << $0) }
@@ -19,7 +20,7 @@ public struct ProxyMetrics: Sendable {
         + stride(from: 120, through: 300, by: 30).map { Duration.seconds($0) }
 
     /// Bootstraps swift-metrics with a Prometheus factory configured with kube-proxy's buckets.
-    public static func bootstrap(mode: String) -> ProxyMetrics {
+    public static func bootstrap(mode: ProxyMode) -> ProxyMetrics {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets = [
@@ -59,7 +60,7 @@ public struct ProxyMetrics: Sendable {
             "kubeproxy_sync_proxy_rules_endpoint_changes_total", "kubeproxy_sync_proxy_rules_service_changes_total",
             "kubeproxy_conntrack_reconciler_deleted_entries_total",
         ]
-        if mode == "nftables" { counters.append("kubeproxy_sync_proxy_rules_nftables_sync_failures_total") }
+        counters += [mode.kind.failureMetrics.failures, mode.kind.failureMetrics.partialFailures].compactMap { $0 }
         for name in counters { _ = Counter(label: name) }
         _ = Timer(label: "kubeproxy_conntrack_reconciler_sync_duration_seconds")
     }
@@ -83,11 +84,9 @@ public struct ProxyMetrics: Sendable {
             conntrackReconciled(deleted: cleanup.deleted, duration: cleanup.duration)
         }
         guard report.succeeded else {
-            if mode == "nftables" { Counter(label: "kubeproxy_sync_proxy_rules_nftables_sync_failures_total").increment() }
-            if mode == "iptables" {
-                Counter(label: "kubeproxy_sync_proxy_rules_iptables_restore_failures_total").increment()
-                if !report.isFull { Counter(label: "kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total").increment() }
-            }
+            let failureMetrics = mode.kind.failureMetrics
+            if let failures = failureMetrics.failures { Counter(label: failures).increment() }
+            if !report.isFull, let partialFailures = failureMetrics.partialFailures { Counter(label: partialFailures).increment() }
             return
         }
         Gauge(label: "kubeproxy_sync_proxy_rules_last_timestamp_seconds").record(Date().timeIntervalSince1970)

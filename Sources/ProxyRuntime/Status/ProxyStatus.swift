@@ -1,3 +1,4 @@
+import Backends
 import Foundation
 import ServiceModel
 
@@ -8,7 +9,7 @@ import ServiceModel
 /// `healthTimeout` (2 × sync-period); `/healthz` also fails while the Node is being deleted or carries the
 /// `ToBeDeletedByClusterAutoscaler` taint.
 public actor ProxyStatus {
-    public let mode: String
+    public let mode: ProxyMode
     public let healthTimeout: Duration
     private(set) var families: [IPFamily] = []
     private(set) var lastSuccessfulSync: Date?
@@ -17,7 +18,7 @@ public actor ProxyStatus {
     private(set) var lastApplied: (transaction: String, isFull: Bool, at: Date)?
     private(set) var lastFailure: (transaction: String, error: String, at: Date)?
 
-    public init(mode: String, healthTimeout: Duration, families: [IPFamily] = []) {
+    public init(mode: ProxyMode, healthTimeout: Duration, families: [IPFamily] = []) {
         self.mode = mode
         self.healthTimeout = healthTimeout
         self.families = families
