@@ -26,7 +26,9 @@ public enum ProxyHTTPServers {
     }
 
     /// `/metrics`, `/healthz`, `/proxyMode`, and the audit endpoints `/debug/rules` and `/debug/model`.
-    public static func metricsRoutes(_ router: Router<BasicRequestContext>, status: ProxyStatus, metrics: ProxyMetrics, runner: SyncRunner) {
+    public static func metricsRoutes<RunnerClock: Clock>(
+        _ router: Router<BasicRequestContext>, status: ProxyStatus, metrics: ProxyMetrics, runner: SyncRunner<RunnerClock>
+    ) {
         router.get("metrics") { _, _ -> Response in
             text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }

@@ -11,7 +11,7 @@ import ServiceModel
 ///
 /// - Important: The runner owns time; everything it computes is pure (`ProxyModel`) and everything it changes
 ///   goes through the backend (and the conntrack reconciler). One sync runs at a time.
-public actor SyncRunner {
+public actor SyncRunner<RunnerClock: Clock> where RunnerClock.Duration == Duration {
     public struct Settings: Sendable {
         public var minSyncPeriod: Duration = .seconds(1)
         public var syncPeriod: Duration = .seconds(30)
@@ -28,8 +28,10 @@ public actor SyncRunner {
     private let settings: Settings
     private let localAddresses: @Sendable () -> [IPAddress]
     private let hostFamilies: Set<IPFamily>
-    private let observe: @Sendable (RunnerEvent) async -> Void
+    private let observe: @Sendable (SyncRunnerEvent) async -> Void
     private let logger: Logger
+    /// Measures the sync periods (`ContinuousClock` in the daemon; a manual clock in tests).
+    private let clock: RunnerClock
 
     private var snapshot = ClusterSnapshot()
     private var states: [IPFamily: DesiredState] = [:]
@@ -41,8 +43,8 @@ public actor SyncRunner {
     private var pendingTriggerTimes: [(IPFamily?, Date)] = []
     private var nodeChanged = true
     private var needsFullSync = true
-    private var lastSyncStart: ContinuousClock.Instant?
-    private var lastFullSync: ContinuousClock.Instant?  // kept for logs: when the kernel was last replaced
+    private var lastSyncStart: RunnerClock.Instant?
+    private var lastFullSync: RunnerClock.Instant?  // kept for logs: when the kernel was last replaced
     private var waiter: CheckedContinuation<Void, Never>?
     /// Model warnings logged and not gone since (a full sync forgets those it no longer finds).
     private var loggedWarnings = Set<ModelWarning>()
@@ -60,10 +62,11 @@ public actor SyncRunner {
 
     public init(
         backend: any Backend, conntrack: ConntrackReconciler? = nil, configuration: ProxyConfiguration,
-        settings: Settings, localAddresses: @escaping @Sendable () -> [IPAddress],
+        settings: Settings, clock: RunnerClock, localAddresses: @escaping @Sendable () -> [IPAddress],
         hostFamilies: Set<IPFamily> = LocalAddresses.hostFamilies(), logger: Logger,
-        observe: @escaping @Sendable (RunnerEvent) async -> Void
+        observe: @escaping @Sendable (SyncRunnerEvent) async -> Void
     ) {
+        self.clock = clock
         self.hostFamilies = hostFamilies
         self.backend = backend
         self.conntrack = conntrack
@@ -109,21 +112,20 @@ public actor SyncRunner {
 
     /// Syncs until cancelled.
     public func run() async {
-        let clock = ContinuousClock()
         while !Task.isCancelled {
             if !snapshot.isSynced {
                 await waitForWake(until: nil)
                 continue
             }
-            let periodicDue = lastSyncStart.map { clock.now >= $0 + settings.syncPeriod } ?? true
+            let periodicDue = lastSyncStart.map { clock.now >= $0.advanced(by: settings.syncPeriod) } ?? true
             let hasWork = !pendingServices.isEmpty || nodeChanged || needsFullSync
             if !hasWork && !periodicDue {
-                await waitForWake(until: lastSyncStart.map { $0 + settings.syncPeriod })
+                await waitForWake(until: lastSyncStart.map { $0.advanced(by: settings.syncPeriod) })
                 continue
             }
             // Coalesce: at most one sync per minSyncPeriod; changes arriving meanwhile join this sync.
-            if let last = lastSyncStart, clock.now < last + settings.minSyncPeriod {
-                try? await clock.sleep(until: last + settings.minSyncPeriod)
+            if let last = lastSyncStart, clock.now < last.advanced(by: settings.minSyncPeriod) {
+                try? await clock.sleep(until: last.advanced(by: settings.minSyncPeriod), tolerance: nil)
                 if Task.isCancelled { break }
             }
             await sync(periodic: periodicDue && !hasWork)
@@ -132,7 +134,6 @@ public actor SyncRunner {
 
     /// One sync of everything pending (or everything, when a full sync is due).
     private func sync(periodic: Bool) async {
-        let clock = ContinuousClock()
         let started = clock.now
         let startedAt = Date()
         lastSyncStart = started
@@ -218,7 +219,7 @@ public actor SyncRunner {
             report.outcome = .failed(message: error.message)
             if let conntrackPlan { unappliedConntrackPlan = unappliedConntrackPlan.merging(conntrackPlan) }
         }
-        report.duration = clock.now - started
+        report.duration = started.duration(to: clock.now)
         if report.succeeded, let conntrackPlan {
             let plan = conntrackPlan.includingStaleDestinations(of: unappliedConntrackPlan)
             unappliedConntrackPlan = ConntrackCleanupPlan()
@@ -251,7 +252,6 @@ public actor SyncRunner {
     /// Deletes the conntrack entries `plan` finds stale; nil when there was nothing to look at.
     private func cleanConntrack(_ plan: ConntrackCleanupPlan) async -> ConntrackCleanupReport? {
         guard let conntrack, !plan.isEmpty else { return nil }
-        let clock = ContinuousClock()
         let started = clock.now
         var cleanup = ConntrackCleanupReport(deleted: 0, duration: .zero)
         do {
@@ -260,7 +260,7 @@ public actor SyncRunner {
             cleanup.deleted = error.deletedBeforeFailure
             cleanup.failure = error.description
         }
-        cleanup.duration = clock.now - started
+        cleanup.duration = started.duration(to: clock.now)
         logger.debug("conntrack cleanup plan:\n\(plan)")
         if let failure = cleanup.failure {
             logger.warning("conntrack cleanup failed; the next sync tries again: \(failure)")
@@ -297,10 +297,10 @@ public actor SyncRunner {
     }
 
     /// Suspends until `receive` wakes the runner, or `deadline` passes.
-    private func waitForWake(until deadline: ContinuousClock.Instant?) async {
-        let timer: Task<Void, Never>? = deadline.map { deadline in
+    private func waitForWake(until deadline: RunnerClock.Instant?) async {
+        let timer: Task<Void, Never>? = deadline.map { [clock] deadline in
             Task { [weak self] in
-                try? await ContinuousClock().sleep(until: deadline)
+                try? await clock.sleep(until: deadline, tolerance: nil)
                 await self?.wake()
             }
         }
@@ -317,6 +317,8 @@ public actor SyncRunner {
         }
         timer?.cancel()
     }
+
+    // MARK: Reports
 
     /// Service ports dropping internal / external traffic because no local endpoint exists.
     public static func noLocalEndpoints(_ state: DesiredState) -> (internal: Int, external: Int) {
@@ -361,5 +363,19 @@ public actor SyncRunner {
         if let date = formatter.date(from: text) { return date }
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.date(from: text)
+    }
+}
+
+extension SyncRunner where RunnerClock == ContinuousClock {
+    /// A runner measuring time with the continuous clock, as the daemon runs it.
+    public init(
+        backend: any Backend, conntrack: ConntrackReconciler? = nil, configuration: ProxyConfiguration,
+        settings: Settings, localAddresses: @escaping @Sendable () -> [IPAddress],
+        hostFamilies: Set<IPFamily> = LocalAddresses.hostFamilies(), logger: Logger,
+        observe: @escaping @Sendable (SyncRunnerEvent) async -> Void
+    ) {
+        self.init(
+            backend: backend, conntrack: conntrack, configuration: configuration, settings: settings, clock: ContinuousClock(),
+            localAddresses: localAddresses, hostFamilies: hostFamilies, logger: logger, observe: observe)
     }
 }

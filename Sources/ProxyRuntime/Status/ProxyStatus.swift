@@ -24,7 +24,7 @@ public actor ProxyStatus {
         self.families = families
     }
 
-    public func observe(_ event: SyncRunner.RunnerEvent) {
+    public func observe(_ event: SyncRunnerEvent) {
         switch event {
         case .queued(let time, _, _):
             if oldestPendingQueued == nil { oldestPendingQueued = time }
