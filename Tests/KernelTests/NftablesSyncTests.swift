@@ -101,7 +101,7 @@ struct NftablesSyncTests {
             let after = states(a.nodes + [a.service("new", clusterIP: 12), a.slice("new", ready: ["web-2"])])
             let result = try await backend.sync(after, .changes(zip(before, after).map { DesiredStateDiff(from: $0, to: $1) }))
             #expect(result.isFull)
-            #expect(result.warnings.contains { $0.hasPrefix("the kernel refused a partial sync (Could not process rule: No such file or directory); replacing proxyd's tables instead") }, "\(result.warnings)")
+            #expect(result.warnings.contains { $0.hasPrefix("the kernel refused a partial sync (Could not process rule: No such file or directory); replacing proxyd's rules instead") }, "\(result.warnings)")
             #expect(result.refusedServicePorts.isEmpty)
             let listing = try await listing(driver)
             // What a backend that never saw the refusal programs.
