@@ -169,6 +169,14 @@ let package = Package(
             dependencies: ["ProxyTesting", "ServiceModel", "proxyd-lab"],
             swiftSettings: upcoming
         ),
+        // The daemon's runtime without root: the sync runner with a recording backend and a manual clock.
+        .testTarget(
+            name: "ProxyRuntimeTests",
+            dependencies: [
+                "ProxyRuntime", "Backends", "ServiceModel", "ProxyTesting", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
         // proxyd's own logic (configuration file, flags): unit tests through `@testable import proxyd`, and the
         // built binary run as an operator would.
         .testTarget(

@@ -3,8 +3,15 @@ import Foundation
 import Logging
 import ServiceModel
 
-/// Turns object events into kernel syncs: coalesces changes (at most one sync per `minSyncPeriod`), forces a
-/// full resync every `syncPeriod` and after any failure, and never syncs before the source reported `synced`.
+/// Turns object events into kernel syncs, and never syncs before the source reported `synced`:
+///
+/// - **Changes** are coalesced: at most one sync per `minSyncPeriod` (measured from the last sync's start); changes
+///   arriving meanwhile join the next sync, which sends only what changed.
+/// - **A quiet `syncPeriod`** (no sync for that long) brings a periodic sync: what the backend's `ResyncPolicy`
+///   says — a cheap check that the kernel still holds what was committed (nftables, iptables) or a full sync (IPVS).
+/// - **A full sync** at start, after any failure (retried after `minSyncPeriod`), when the node or the served
+///   families change, and when the last full sync is older than the backend's `fullSyncPeriod` — also while changes
+///   keep coming, which then make that sync full.
 ///
 /// After each successful sync it deletes the UDP and SCTP conntrack entries the sync made stale (see
 /// `ConntrackCleanupPlan`), when given a reconciler.
@@ -41,10 +48,9 @@ public actor SyncRunner<RunnerClock: Clock> where RunnerClock.Duration == Durati
     private var pendingServiceChanges = 0
     /// `last-change-trigger-time` of EndpointSlices changed since the last sync.
     private var pendingTriggerTimes: [(IPFamily?, Date)] = []
+    /// The Node changed since the last sync: the next one is full.
     private var nodeChanged = true
-    private var needsFullSync = true
-    private var lastSyncStart: RunnerClock.Instant?
-    private var lastFullSync: RunnerClock.Instant?  // kept for logs: when the kernel was last replaced
+    private var kernel = KernelState.unknown(lastAttempt: nil)
     private var waiter: CheckedContinuation<Void, Never>?
     /// Model warnings logged and not gone since (a full sync forgets those it no longer finds).
     private var loggedWarnings = Set<ModelWarning>()
@@ -58,6 +64,38 @@ public actor SyncRunner<RunnerClock: Clock> where RunnerClock.Duration == Durati
         case synced(SyncReport)
         /// The node's Node object changed (deletion, taints): health reporting follows it.
         case node(Node?)
+    }
+
+    /// What the runner knows of the kernel; the next sync follows from it and from the pending work.
+    enum KernelState {
+        /// Nothing synced yet, or the last sync (started at `lastAttempt`) failed: the next sync is full.
+        case unknown(lastAttempt: RunnerClock.Instant?)
+        /// The last sync succeeded; it started at `lastSync`, the last full one at `lastFull`.
+        case synced(lastSync: RunnerClock.Instant, lastFull: RunnerClock.Instant)
+
+        var lastSync: RunnerClock.Instant? {
+            switch self {
+            case .unknown(let lastAttempt): lastAttempt
+            case .synced(let lastSync, _): lastSync
+            }
+        }
+    }
+
+    /// What the runner does next.
+    enum Step: Equatable {
+        /// A sync as soon as `minSyncPeriod` since the last one has passed.
+        case sync(Kind)
+        /// Nothing is due: wait for a change, or until `deadline`.
+        case wait(until: RunnerClock.Instant?)
+
+        enum Kind: Equatable {
+            /// Everything: no trusted state, the node changed or the full-sync period passed.
+            case full
+            /// The pending changes (full when the full-sync period has passed by the time it runs).
+            case changes
+            /// Nothing changed for a sync period: the backend's periodic sync.
+            case periodic
+        }
     }
 
     public init(
@@ -113,35 +151,47 @@ public actor SyncRunner<RunnerClock: Clock> where RunnerClock.Duration == Durati
     /// Syncs until cancelled.
     public func run() async {
         while !Task.isCancelled {
-            if !snapshot.isSynced {
+            guard snapshot.isSynced else {
                 await waitForWake(until: nil)
                 continue
             }
-            let periodicDue = lastSyncStart.map { clock.now >= $0.advanced(by: settings.syncPeriod) } ?? true
-            let hasWork = !pendingServices.isEmpty || nodeChanged || needsFullSync
-            if !hasWork && !periodicDue {
-                await waitForWake(until: lastSyncStart.map { $0.advanced(by: settings.syncPeriod) })
-                continue
+            switch nextStep(now: clock.now) {
+            case .wait(let deadline):
+                await waitForWake(until: deadline)
+            case .sync(let kind):
+                // Coalesce: at most one sync per minSyncPeriod; changes arriving meanwhile join this sync.
+                if let last = kernel.lastSync, clock.now < last.advanced(by: settings.minSyncPeriod) {
+                    try? await clock.sleep(until: last.advanced(by: settings.minSyncPeriod), tolerance: nil)
+                    if Task.isCancelled { return }
+                }
+                // Time passed while coalescing: the full-sync period may have run out meanwhile.
+                await sync(kind == .changes && nextStep(now: clock.now) == .sync(.full) ? .full : kind)
             }
-            // Coalesce: at most one sync per minSyncPeriod; changes arriving meanwhile join this sync.
-            if let last = lastSyncStart, clock.now < last.advanced(by: settings.minSyncPeriod) {
-                try? await clock.sleep(until: last.advanced(by: settings.minSyncPeriod), tolerance: nil)
-                if Task.isCancelled { break }
-            }
-            await sync(periodic: periodicDue && !hasWork)
         }
     }
 
+    /// What is due at `now`, from the kernel state, the pending work and the periods.
+    func nextStep(now: RunnerClock.Instant) -> Step {
+        guard case .synced(let lastSync, let lastFull) = kernel else { return .sync(.full) }
+        let fullDue = lastFull.advanced(by: backend.resync.fullSyncPeriod)
+        if nodeChanged || now >= fullDue { return .sync(.full) }
+        if !pendingServices.isEmpty { return .sync(.changes) }
+        let periodicDue = lastSync.advanced(by: settings.syncPeriod)
+        if now >= periodicDue { return .sync(.periodic) }
+        return .wait(until: min(periodicDue, fullDue))
+    }
+
     /// One sync of everything pending (or everything, when a full sync is due).
-    private func sync(periodic: Bool) async {
+    private func sync(_ kind: Step.Kind) async {
         let started = clock.now
         let startedAt = Date()
-        lastSyncStart = started
+        let previousFull: RunnerClock.Instant? = if case .synced(_, let lastFull) = kernel { lastFull } else { nil }
         let nodeContext = NodeContext(
             snapshot: snapshot, nodeName: model.configuration.nodeName, localAddresses: localAddresses(),
             hostFamilies: hostFamilies)
         let families = model.servedFamilies(node: nodeContext)
-        let full = needsFullSync || nodeChanged || periodic || Set(states.keys) != Set(families)
+        let full =
+            kind == .full || nodeChanged || (kind == .periodic && backend.resync.periodic == .full) || Set(states.keys) != Set(families)
         var warnings: [ModelWarning] = full ? model.unservedFamilyWarnings(node: nodeContext) : []
         var diffs: [DesiredStateDiff] = []
         // Take the pending work now: events that arrive while the backend applies (the actor is reentrant at
@@ -193,14 +243,14 @@ public actor SyncRunner<RunnerClock: Clock> where RunnerClock.Duration == Durati
             transaction: "", changedServices: changedServices.count, endpointChanges: endpointChanges,
             serviceChanges: serviceChanges, networkProgrammingLatencies: [], warnings: [])
         do {
-            let result = try await backend.sync(ordered, full ? .full : .changes(diffs))
+            let request: SyncRequest = full ? .full : kind == .periodic && changedServices.isEmpty ? .verify : .changes(diffs)
+            let result = try await backend.sync(ordered, request)
             report.isFull = result.isFull
             report.transaction = result.transaction
             report.warnings = result.warnings
             report.refusedServicePorts = Dictionary(grouping: result.refusedServicePorts, by: \.family).mapValues(\.count)
             report.outcome = result.transaction.isEmpty ? .unchanged : .applied
-            needsFullSync = false
-            if full { lastFullSync = started }
+            kernel = .synced(lastSync: started, lastFull: result.isFull ? started : previousFull ?? started)
             let finished = Date()
             report.networkProgrammingLatencies = triggerTimes.compactMap { family, time in
                 let latency = finished.timeIntervalSince(time)
@@ -208,7 +258,7 @@ public actor SyncRunner<RunnerClock: Clock> where RunnerClock.Duration == Durati
             }
         } catch {
             // The states already hold the changes; a full sync recomputes and replaces everything.
-            needsFullSync = true
+            kernel = .unknown(lastAttempt: started)
             pendingServices.formUnion(changedServices)
             nodeChanged = nodeChanged || nodeWasChanged
             pendingEndpointChanges += endpointChanges
@@ -230,11 +280,8 @@ public actor SyncRunner<RunnerClock: Clock> where RunnerClock.Duration == Durati
         report.healthCheckHosts = ListenHosts.healthCheck(
             nodePortAddresses: states.mapValues(\.node.nodePortAddresses), localAddresses: nodeContext.localAddresses)
         log(report)
+        // A failed sync is retried in full after minSyncPeriod: the loop finds the kernel state unknown.
         await observe(.synced(report))
-        if !report.succeeded {
-            // Retry after minSyncPeriod: the loop sees needsFullSync and waits out the coalescing window.
-            wake()
-        }
     }
 
     /// What this sync's conntrack cleanup looks at: a full sync's every UDP/SCTP destination (and those the
