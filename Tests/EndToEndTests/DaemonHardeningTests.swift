@@ -5,7 +5,7 @@ import Testing
 
 /// The real proxyd daemon in a lab node, where a node differs from the usual one or someone misbehaves: an
 /// IPv4-only node, a flood of idle connections, a scrape before anything happened.
-@Suite("proxyd daemon hardening")
+@Suite("proxyd daemon hardening", .requiresRoot)
 struct DaemonHardeningTests {
     let a = ScenarioAddresses(.ipv4)
 

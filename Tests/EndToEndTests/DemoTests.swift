@@ -16,7 +16,7 @@ import SystemPackage
 
 /// `make demo` — the built `proxyd-demo` — run whole as a newcomer runs it: every step's checks pass, and nothing it
 /// created outlives it, whether it finishes, fails or is interrupted with Ctrl-C.
-@Suite("make demo")
+@Suite("make demo", .requiresRoot)
 struct DemoTests {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("examples").path

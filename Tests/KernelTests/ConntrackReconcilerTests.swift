@@ -4,7 +4,7 @@ import ServiceModel
 import Testing
 
 /// Stale UDP conntrack entries, made by real UDP through proxyd's real DNAT rules, deleted over ctnetlink.
-@Suite("conntrack reconciler against the kernel")
+@Suite("conntrack reconciler against the kernel", .requiresRoot)
 struct ConntrackReconcilerTests {
     static let configuration = ProxyConfiguration(
         nodeName: ServiceScenario.nodeName, clusterCIDRs: [LabTopology.clusterCIDRIPv4, LabTopology.clusterCIDRIPv6])

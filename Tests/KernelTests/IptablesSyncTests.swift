@@ -6,7 +6,7 @@ import Testing
 
 /// How proxyd's iptables syncs behave against the kernel, in both flavours: partial syncs, a flushed table,
 /// refused inputs, localhost NodePorts, flavour detection.
-@Suite("iptables syncs against the kernel")
+@Suite("iptables syncs against the kernel", .requiresRoot)
 struct IptablesSyncTests {
     static let configuration = ProxyConfiguration(
         nodeName: ServiceScenario.nodeName, clusterCIDRs: [LabTopology.clusterCIDRIPv4, LabTopology.clusterCIDRIPv6],

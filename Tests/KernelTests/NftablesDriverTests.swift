@@ -1,3 +1,4 @@
+import ProxyTesting
 import Backends
 import Foundation
 import Testing
@@ -25,7 +26,7 @@ final class ScratchNamespace {
     }
 }
 
-@Suite("nftables driver against the kernel")
+@Suite("nftables driver against the kernel", .requiresRoot)
 struct NftablesDriverTests {
     @Test func appliesATransactionAndListsIt() async throws {
         let namespace = try ScratchNamespace()

@@ -6,7 +6,7 @@ import Testing
 
 /// One Service the kernel refuses must never stop the others, and text from objects must never reach the kernel
 /// as anything but text: against the real kernel, in lab namespaces.
-@Suite("nftables: a refused or hostile Service stops nothing else")
+@Suite("nftables: a refused or hostile Service stops nothing else", .requiresRoot)
 struct NftablesRefusalTests {
     static let configuration = NftablesSyncTests.configuration
 

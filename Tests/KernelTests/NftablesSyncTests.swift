@@ -5,7 +5,7 @@ import ServiceModel
 import Testing
 
 /// How proxyd's nftables syncs behave against the kernel: restarts, partial syncs, failures, cleanup.
-@Suite("nftables syncs against the kernel")
+@Suite("nftables syncs against the kernel", .requiresRoot)
 struct NftablesSyncTests {
     static let configuration = ProxyConfiguration(
         nodeName: ServiceScenario.nodeName, clusterCIDRs: [LabTopology.clusterCIDRIPv4, LabTopology.clusterCIDRIPv6])

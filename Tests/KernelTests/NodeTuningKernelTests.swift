@@ -5,7 +5,7 @@ import ProxyTesting
 import Testing
 
 /// Node tuning against the kernel's real per-network-namespace sysctls, inside a lab namespace (never the host's).
-@Suite("node tuning against the kernel")
+@Suite("node tuning against the kernel", .requiresRoot)
 struct NodeTuningKernelTests {
     static let netfilter = "/proc/sys/net/netfilter/"
 
