@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // Pure: Kubernetes types, addresses, the proxy model, desired state and diff. No I/O.
@@ -59,6 +60,7 @@ let package = Package(
             name: "Backends", dependencies: [
                 "ServiceModel", "CNftables", "CConntrack", "CNetlink", "CLinux",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["Nftables/README.md", "Iptables/README.md", "IPVS/README.md"],
             swiftSettings: upcoming

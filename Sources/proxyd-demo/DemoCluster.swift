@@ -42,9 +42,10 @@ struct DemoCluster: Sendable {
         return (result.succeeded ? status : 0, lines.joined(separator: "\n"))
     }
 
-    /// Builds the cluster, narrating step 1, runs `body`, and tears everything down on every exit path.
+    /// Builds the cluster, narrating step 1 (and waiting at `hold` once the namespaces exist), runs `body`, and tears
+    /// everything down on every exit path.
     static func with(
-        plan: DemoPlan, proxyd proxydPath: String, narrator: Narrator, witness: CleanupWitness,
+        plan: DemoPlan, proxyd proxydPath: String, narrator: Narrator, witness: CleanupWitness, hold: Hold?,
         _ body: (DemoCluster) async throws -> Void
     ) async throws {
         let directory = NSTemporaryDirectory() + "proxyd-demo-" + String(UUID().uuidString.prefix(8))
@@ -61,6 +62,7 @@ struct DemoCluster: Sendable {
                 narrator.say("  \(node)  \(plan.nodeAddresses[node]!)  (netns \(nodes[node]!.namespace))  pods: \(pods.joined(separator: ", "))")
             }
             narrator.say("  client  \(DemoPlan.clientAddress)  (outside the cluster)")
+            try await hold?.wait("The namespaces are built (ip netns list | grep pxl-\(lab.id)-)")
             for pod in DemoPlan.pods where !pod.ports.isEmpty {
                 let process = try await lab.serve(in: try lab.pod(pod.name), tcp: pod.ports)
                 witness.recordProcess(process.pid)

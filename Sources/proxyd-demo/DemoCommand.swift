@@ -29,8 +29,14 @@ struct DemoCommand: AsyncParsableCommand {
     var proxyd: String?
 
     @Option(help: ArgumentHelp(
-        "Seconds to pause before each step, to read the last one (default: 5 on a terminal, else 0).", valueName: "seconds"))
+        "Seconds to pause before each step, to read the last one (default: 5 on a terminal without --hold, else 0).",
+        valueName: "seconds"))
     var pace: Double?
+
+    @Flag(help: ArgumentHelp(
+        "Wait for Enter (a line on standard input) once the namespaces exist and before each step, to look around with "
+            + "ip netns and nft. Each wait first prints a line starting with ⏸; Ctrl-C at a wait interrupts the demo."))
+    var hold = false
 
     func validate() throws {
         if let pace, !(0...600).contains(pace) { throw ValidationError("--pace \(pace): give 0 to 600 seconds") }
@@ -47,7 +53,8 @@ struct DemoCommand: AsyncParsableCommand {
             script = DemoScript(
                 plan: try DemoPlan.load(examples: examples), proxyd: try proxyd ?? LabBinaries.path(of: "proxyd"),
                 narrator: narrator, witness: CleanupWitness(),
-                pace: .milliseconds(Int((pace ?? (isatty(STDOUT_FILENO) == 1 ? 5 : 0)) * 1000)))
+                pace: .milliseconds(Int((pace ?? (isatty(STDOUT_FILENO) == 1 && !hold ? 5 : 0)) * 1000)),
+                hold: hold ? Hold(narrator: narrator) : nil)
         } catch {
             narrator.line("proxyd-demo: \(error)")
             throw ExitCode(1)

@@ -18,14 +18,18 @@ struct DemoScript: Sendable {
     let witness: CleanupWitness
     /// A pause after each step, for a person to read it (not for synchronization: every check awaits its events).
     let pace: Duration
+    /// With `--hold`: wait for Enter once the namespaces exist and before each step.
+    let hold: Hold?
 
     func run() async throws {
         let started = ContinuousClock.now
         narrator.line("proxyd live demo: a two-node Kubernetes network on this machine, built from network namespaces.")
         narrator.step(1, of: Self.steps, "Build the cluster")
         do {
-            try await DemoCluster.with(plan: plan, proxyd: proxyd, narrator: narrator, witness: witness) { cluster in
-                for step in [clusterIPAcrossNodes, nodePortFromOutside, localPolicyKeepsClientAddress, scaleDown, rulesOfOneNode] {
+            try await DemoCluster.with(plan: plan, proxyd: proxyd, narrator: narrator, witness: witness, hold: hold) { cluster in
+                let steps = [clusterIPAcrossNodes, nodePortFromOutside, localPolicyKeepsClientAddress, scaleDown, rulesOfOneNode]
+                for (number, step) in zip(2..., steps) {
+                    try await hold?.wait("Before step \(number)/\(Self.steps)")
                     if pace > .zero { try await Task.sleep(for: pace) }
                     try await step(cluster)
                 }

@@ -6,7 +6,8 @@ import Synchronization
 /// Turns SIGINT (Ctrl-C) and SIGTERM into cancellation of one task, so the demo unwinds through its cleanup
 /// (`NetworkLab.with` tears the lab down on cancellation) instead of dying with namespaces and processes left.
 ///
-/// A second signal while cleaning up is ignored: half a cleanup is worse than a slow one.
+/// A second signal while cleaning up is ignored: half a cleanup is worse than a slow one. `onSignal` runs after the
+/// task is cancelled.
 final class SignalCancellation {
     private let sources: [any DispatchSourceSignal]
     private let first: FirstSignal
@@ -19,8 +20,9 @@ final class SignalCancellation {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler {
                 guard first.record(signalNumber) else { return }
-                onSignal(signalNumber)
+                // Cancel first: once `onSignal` has said so, the demo has stopped going on (a hold ended, too).
                 task.cancel()
+                onSignal(signalNumber)
             }
             source.resume()
             return source

@@ -62,7 +62,9 @@ struct IptablesFakeTables: Equatable {
                 let position = Int(rest.prefix { $0.isNumber })!
                 let spec = String(rest.drop { $0.isNumber }.dropFirst())
                 try requireTarget(spec, in: table.chains, refuse)
-                table.chains[chain]!.insert(spec, at: min(position - 1, table.chains[chain]!.count))
+                // iptables inserts before rule `position`, or appends at one past the last rule; further is an error.
+                guard position >= 1, position <= table.chains[chain]!.count + 1 else { throw refuse("index of insertion too big") }
+                table.chains[chain]!.insert(spec, at: position - 1)
             case "-D":
                 guard let index = table.chains[chain]!.firstIndex(of: rest) else { throw refuse("no such rule") }
                 table.chains[chain]!.remove(at: index)

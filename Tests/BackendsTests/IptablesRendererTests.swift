@@ -48,14 +48,11 @@ struct IptablesRendererTests {
     }
 
     @Test(arguments: [
-        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
-        (String(repeating: "a", count: 1000), "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3"),
-    ])
-    func sha256MatchesTheStandardVectors(input: String, digest: String) {
-        let hex = SHA256.hash(input.utf8).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-        #expect(hex == digest)
+        ([], ""), (Array("f".utf8), "MY======"), (Array("foobar".utf8), "MZXW6YTBOI======"),
+    ] as [([UInt8], String)])
+    func base32MatchesRFC4648(input: [UInt8], encoded: String) {
+        let unpadded = encoded.prefix { $0 != "=" }
+        #expect(IptablesNames.base32Prefix(input, count: 16) == String(unpadded.prefix(16)))
     }
 
     // MARK: Hostile input
@@ -350,15 +347,71 @@ struct IptablesRendererTests {
         #expect(written == [":\(chains.clusterPolicy) - [0:0]", ":\(gone) - [0:0]"])
         #expect(lines(transaction.text).contains("-X \(gone)"))
         #expect(!transaction.text.contains("-A PROXYD-SERVICES"))
-        // A new Service rewrites the top-level chains in full, and writes only its own chains.
-        objects.append(.service(Fixtures.service("ns/new", clusterIP: "10.96.1.1", ports: [.tcp(80, name: "http")])))
-        objects.append(.endpointSlice(Fixtures.slice("ns/new-1", service: "new", ports: [.init(name: "http", port: 8080)], endpoints: [.ready("10.244.0.99")])))
+        // A new Service writes only its own chains, and inserts its one rule into PROXYD-SERVICES where a full sync
+        // puts it: after svc0, svc1 and svc10, which sort before svc10a.
+        objects.append(.service(Fixtures.service("ns/svc10a", clusterIP: "10.96.1.1", ports: [.tcp(80, name: "http")])))
+        objects.append(.endpointSlice(Fixtures.slice("ns/svc10a-1", service: "svc10a", ports: [.init(name: "http", port: 8080)], endpoints: [.ready("10.244.0.99")])))
         let added = states(objects)[0]
         let (addition, _) = try #require(renderer.partial([DesiredStateDiff(from: after, to: added)], committed: &committed))
-        let newChains = IptablesNames.PortChains(ServicePortName(service: ObjectKey(namespace: "ns", name: "new"), port: "http", protocol: .tcp))
+        let newChains = IptablesNames.PortChains(ServicePortName(service: ObjectKey(namespace: "ns", name: "svc10a"), port: "http", protocol: .tcp))
         let declared = lines(addition.text).filter { $0.hasPrefix(":") }
-        #expect(declared == [":PROXYD-SERVICES - [0:0]", ":PROXYD-NODEPORTS - [0:0]", ":\(newChains.clusterPolicy) - [0:0]", ":\(newChains.endpoint(ServiceEndpoint(address: "10.244.0.99", port: 8080))) - [0:0]"])
-        #expect(lines(addition.text).count { $0.hasPrefix("-A PROXYD-SERVICES ") } == 22)  // 21 ClusterIPs + the NodePorts jump
+        #expect(declared == [":\(newChains.clusterPolicy) - [0:0]", ":\(newChains.endpoint(ServiceEndpoint(address: "10.244.0.99", port: 8080))) - [0:0]"])
+        #expect(lines(addition.text).filter { $0.contains(" PROXYD-SERVICES ") } == [
+            #"-I PROXYD-SERVICES 4 -m comment --comment "ns/svc10a:http cluster IP" -m tcp -p tcp -d 10.96.1.1 --dport 80 -j \#(newChains.clusterPolicy)"#
+        ])
+
+        // Removing a Service deletes its rule by its exact text; nothing else in PROXYD-SERVICES is touched.
+        let svc3 = IptablesNames.PortChains(ServicePortName(service: ObjectKey(namespace: "ns", name: "svc3"), port: "http", protocol: .tcp))
+        objects.removeAll {
+            if case .service(let service) = $0 { return service.metadata.name == "svc3" }
+            return false
+        }
+        let removed = states(objects)[0]
+        let (removal, _) = try #require(renderer.partial([DesiredStateDiff(from: added, to: removed)], committed: &committed))
+        #expect(lines(removal.text).filter { $0.contains(" PROXYD-SERVICES ") } == [
+            #"-D PROXYD-SERVICES -m comment --comment "ns/svc3:http cluster IP" -m tcp -p tcp -d 10.96.0.4 --dport 80 -j \#(svc3.clusterPolicy)"#
+        ])
+        #expect(!lines(removal.text).contains { $0.hasPrefix(":") && !$0.hasPrefix(":PROXYD-SVC-") && !$0.hasPrefix(":PROXYD-SEP-") })
+    }
+
+    @Test func partialSyncsPlaceRulesWhereAFullSyncPutsThem() throws {
+        // Several ports change at once, in every top-level chain: NodePorts (nat and filter), a Service losing its
+        // endpoints (its REJECT moves to the filter table), external IPs, load balancers with source ranges.
+        func objects(_ variant: Int) -> [KubernetesObject] {
+            var objects: [KubernetesObject] = [.node(Self.node)]
+            for i in 0..<12 where (i + variant) % 5 != 0 {
+                let type = i % 3 == 0 ? "LoadBalancer" : i % 3 == 1 ? "NodePort" : "ClusterIP"
+                objects.append(.service(Fixtures.service("ns/svc\(i)", clusterIP: "10.96.0.\(i + 1)", type: type, ports: [.tcp(80, name: "http", nodePort: 30000 + i)]) {
+                    if i % 4 == variant % 4 { $0.spec.externalIPs = ["198.51.100.\(i)"] }
+                    if type == "LoadBalancer" {
+                        $0.status = .init(loadBalancer: .init(ingress: [.init(ip: "203.0.113.\(i)")]))
+                        $0.spec.loadBalancerSourceRanges = ["192.0.2.0/24"]
+                        $0.spec.externalTrafficPolicy = "Local"
+                        $0.spec.healthCheckNodePort = 32000 + i
+                    }
+                }))
+                let endpoints: [EndpointSlice.Endpoint] = (i + variant) % 4 == 0 ? [] : [.ready("10.244.0.\(i + 1)", node: "node-a")]
+                objects.append(.endpointSlice(Fixtures.slice("ns/svc\(i)-1", service: "svc\(i)", ports: [.init(name: "http", port: 8080)], endpoints: endpoints)))
+            }
+            return objects
+        }
+        let renderer = IptablesRenderer()
+        var current = states(objects(0))[0]
+        var kernel = IptablesFakeTables()
+        let first = renderer.full([current], kernel: [:])
+        try apply(first.transaction, to: &kernel)
+        var committed = first.renderings
+        for variant in 1..<8 {
+            let next = states(objects(variant))[0]
+            let (transaction, _) = try #require(renderer.partial([DesiredStateDiff(from: current, to: next)], committed: &committed))
+            #expect(!transaction.text.contains(":PROXYD-SERVICES ") && !transaction.text.contains(":PROXYD-NODEPORTS "))
+            #expect(!transaction.text.contains(":PROXYD-EXTERNAL-SERVICES ") && !transaction.text.contains(":PROXYD-PROXY-FIREWALL "))
+            try apply(transaction, to: &kernel)
+            var fresh = IptablesFakeTables()
+            try apply(renderer.full([next], kernel: [:]).transaction, to: &fresh)
+            #expect(kernel.proxydView == fresh.proxydView, "variant \(variant)")
+            current = next
+        }
     }
 
     @Test func nodeSettingsOrLargeClusterModeChangesNeedAFullSync() {

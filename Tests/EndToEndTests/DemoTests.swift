@@ -3,7 +3,6 @@ import Glibc
 import ProxyTesting
 import ServiceModel
 import Subprocess
-import Synchronization
 import Testing
 
 @testable import proxyd_demo
@@ -16,7 +15,8 @@ import SystemPackage
 
 /// `make demo` — the built `proxyd-demo` — run whole as a newcomer runs it: every step's checks pass, and nothing it
 /// created outlives it, whether it finishes, fails or is interrupted with Ctrl-C.
-@Suite("make demo", .requiresRoot)
+// A demo that stops answering (a hold that ignores Ctrl-C) fails the suite instead of hanging `make test`.
+@Suite("make demo", .requiresRoot, .timeLimit(.minutes(3)))
 struct DemoTests {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("examples").path
@@ -35,7 +35,11 @@ struct DemoTests {
 
     /// Ctrl-C while proxyd runs on both nodes: the demo stops, cleans up, and exits 130 like an interrupted shell command.
     @Test func ctrlCStopsTheDemoAndLeavesNothingBehind() async throws {
-        let run = try await DemoRun.start(interruptAfter: { $0.hasPrefix("[2/") })
+        let run = try await DemoRun.start(interruptAt: { $0.contains("Before step 2/") })
+        for node in DemoPlan.Node.allCases {
+            #expect(run.output.contains { $0.contains("✓ \(node): ") && $0.hasSuffix("/healthz 200") }, "proxyd on \(node) never synced:\n\(run)")
+        }
+        #expect(!run.output.contains { $0.hasPrefix("[2/") }, "\(run)")
         #expect(run.status == .exited(130), "\(run)")
         #expect(run.output.contains("The demo was interrupted."), "\(run)")
         run.expectNothingLeft()
@@ -91,31 +95,40 @@ struct DemoRun: CustomStringConvertible {
     var output: [String]
     var namespaces: [String: UInt64]
 
-    /// Runs the demo to its end; if `interruptAfter` matches an output line, sends SIGINT (Ctrl-C) then.
-    static func start(arguments: [String] = [], interruptAfter: (@Sendable (String) -> Bool)? = nil) async throws -> DemoRun {
+    /// Runs the demo with `--hold` to its end, letting it go on at each hold (a line on its standard input), except at
+    /// the hold `interruptAt` matches, where it sends SIGINT (Ctrl-C) instead.
+    ///
+    /// The demo waits at every hold until answered, so what the test does there does not depend on reading its output
+    /// in time: at the first hold the namespaces are recorded, while they surely exist. Once the demo says it was
+    /// interrupted its input ends, so a demo that kept waiting at the hold would go on (and fail the test), not hang.
+    static func start(arguments: [String] = [], interruptAt: (@Sendable (String) -> Bool)? = nil) async throws -> DemoRun {
         let demo = try LabBinaries.path(of: "proxyd-demo")
-        let seen = Mutex<(lines: [String], namespaces: [String: UInt64])>(([], [:]))
         let result = try await Subprocess.run(
-            .path(FilePath(demo)), arguments: Arguments(["--examples", DemoTests.examples] + arguments),
-            input: .none, output: .sequence, error: .discarded
+            .path(FilePath(demo)), arguments: Arguments(["--examples", DemoTests.examples, "--hold"] + arguments),
+            input: .inputWriter, output: .sequence, error: .discarded
         ) { execution in
-            var interrupted = false
+            var lines: [String] = []
+            var namespaces: [String: UInt64] = [:]
+            var prefix: String?
             for try await line in execution.standardOutput.strings() {
                 let text = line.trimmingCharacters(in: .newlines)
-                seen.withLock { $0.lines.append(text) }
-                // "… (network namespaces pxl-<id>-*):" — they exist from now until teardown.
+                lines.append(text)
+                // "… (network namespaces pxl-<id>-*):", printed before the first hold.
                 if let range = text.range(of: "network namespaces "), let end = text.range(of: "*)", range: range.upperBound..<text.endIndex) {
-                    let prefix = String(text[range.upperBound..<end.lowerBound])
-                    let found = Self.namespaceInodes(prefix: prefix)
-                    seen.withLock { $0.namespaces = found }
+                    prefix = String(text[range.upperBound..<end.lowerBound])
                 }
-                if !interrupted, let interruptAfter, interruptAfter(text) {
-                    interrupted = true
+                if text.hasPrefix("Interrupted") { try await execution.standardInputWriter.finish() }
+                guard text.hasPrefix(Hold.marker) else { continue }
+                if namespaces.isEmpty, let prefix { namespaces = Self.namespaceInodes(prefix: prefix) }
+                if let interruptAt, interruptAt(text) {
                     kill(execution.processIdentifier.value, SIGINT)
+                } else {
+                    _ = try await execution.standardInputWriter.write("\n")
                 }
             }
+            return (lines, namespaces)
         }
-        let (lines, namespaces) = seen.withLock { ($0.lines, $0.namespaces) }
+        let (lines, namespaces) = result.closureResult
         return DemoRun(status: result.terminationStatus, output: lines, namespaces: namespaces)
     }
 

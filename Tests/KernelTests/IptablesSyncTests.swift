@@ -50,7 +50,7 @@ struct IptablesSyncTests {
         }
     }
 
-    @Test(arguments: [(0, IptablesFlavour.nft), (1, .nft), (2, .nft), (3, .legacy)])
+    @Test(arguments: [(0, IptablesFlavour.nft), (1, .nft), (2, .nft), (3, .legacy), (4, .legacy), (5, .legacy)])
     func partialSyncsLeaveExactlyWhatAFullSyncOfTheFinalStateWould(seed: Int, flavour: IptablesFlavour) async throws {
         try await NetworkLab.with(LabSpec(pods: [])) { lab in
             let backend = try backend(lab, flavour)
@@ -73,27 +73,54 @@ struct IptablesSyncTests {
         }
     }
 
-    @Test func aOneServiceChangeWritesOnlyThatServicesChains() async throws {
+    @Test(arguments: IptablesFlavour.allCases)
+    func aOneServiceChangeWritesOnlyThatServicesChains(flavour: IptablesFlavour) async throws {
         try await NetworkLab.with(LabSpec(pods: [])) { lab in
             let a = ScenarioAddresses(.ipv4)
             var objects = a.nodes
-            for n in 10..<13 { objects += [a.service("svc\(n)", clusterIP: n), a.slice("svc\(n)", ready: ["web-1", "web-2"])] }
-            let backend = try backend(lab, .nft)
-            let before = states(objects, families: [.ipv4])
-            _ = try await sync(backend, before, nil)
+            for n in 10..<13 {
+                objects += [a.service("svc\(n)", clusterIP: n, type: "NodePort", ports: [.tcp(80, name: "http", nodePort: 30000 + n)]), a.slice("svc\(n)", ready: ["web-1", "web-2"])]
+            }
+            let backend = try backend(lab, flavour)
+            var last = states(objects, families: [.ipv4])
+            _ = try await sync(backend, last, nil)
+
+            /// Syncs `objects` as a partial sync; returns its input and checks that the kernel then holds what a full sync would.
+            func change(_ objects: [KubernetesObject]) async throws -> String {
+                let next = states(objects, families: [.ipv4])
+                let result = try await sync(backend, next, [DesiredStateDiff(from: last[0], to: next[0])])
+                #expect(!result.isFull)
+                let afterPartial = try await listing(lab, flavour)
+                _ = try await sync(try self.backend(lab, flavour), next, nil)
+                #expect(try await listing(lab, flavour) == afterPartial, "\(result.transaction)")
+                last = next
+                return result.transaction
+            }
+
+            // An endpoint change: only the Service's own chains.
             objects[objects.count - 1] = a.slice("svc12", ready: ["web-1"])
-            let after = states(objects, families: [.ipv4])
-            let result = try await sync(backend, after, [DesiredStateDiff(from: before[0], to: after[0])])
-            #expect(!result.isFull)
-            let chains = result.transaction.split(separator: "\n").filter { $0.hasPrefix(":") }.map { $0.dropFirst().prefix { $0 != " " } }
-            let own = IptablesNamesProbe.chains(of: after[0].services[ObjectKey(namespace: "default", name: "svc12")]![0], before[0])
+            let before = last
+            let endpoints = try await change(objects)
+            let chains = endpoints.split(separator: "\n").filter { $0.hasPrefix(":") }.map { $0.dropFirst().prefix { $0 != " " } }
+            let own = IptablesNamesProbe.chains(of: last[0].services[ObjectKey(namespace: "default", name: "svc12")]![0], before[0])
             #expect(!chains.isEmpty)
             #expect(chains.allSatisfy { own.contains(String($0)) }, "\(chains) are not all svc12's \(own)")
-            #expect(!result.transaction.contains("-A PROXYD-SERVICES"))
-            // And the kernel holds what a full sync would.
-            let afterPartial = try await listing(lab, .nft)
-            _ = try await sync(try self.backend(lab, .nft), after, nil)
-            #expect(try await listing(lab, .nft) == afterPartial)
+            #expect(!endpoints.contains(" PROXYD-SERVICES ") && !endpoints.contains(" PROXYD-NODEPORTS "))
+
+            // A new Service between svc11 and svc12, and a removed one: their rules go in and out of the top-level
+            // chains one by one, which are never rewritten.
+            objects += [a.service("svc11b", clusterIP: 20, type: "NodePort", ports: [.tcp(80, name: "http", nodePort: 30020)]), a.slice("svc11b", ready: ["web-1"])]
+            let addition = try await change(objects)
+            #expect(addition.contains("-I PROXYD-SERVICES 3 ") && addition.contains("-I PROXYD-NODEPORTS 3 "), "\(addition)")
+            objects.removeAll {
+                if case .service(let service) = $0 { return service.metadata.name == "svc10" }
+                return false
+            }
+            let removal = try await change(objects)
+            #expect(removal.contains("-D PROXYD-SERVICES ") && removal.contains("-D PROXYD-NODEPORTS "), "\(removal)")
+            for input in [addition, removal] {
+                #expect(!input.contains(":PROXYD-SERVICES ") && !input.contains(":PROXYD-NODEPORTS ") && !input.contains("-A PROXYD-SERVICES "))
+            }
         }
     }
 

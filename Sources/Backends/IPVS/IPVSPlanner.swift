@@ -67,15 +67,26 @@ public struct IPVSPlanner: Sendable, Hashable {
             contribution.entries.append(IPVSEntry(server, realServers: servers))
         }
         add(port.clusterIP, port.port, internalServers)
-        let externalAddresses = (port.externalIPs + port.loadBalancerIPs).filter { $0.family == family }
-        for address in externalAddresses { add(address, port.port, externalServers) }
+        for address in externalAddresses(of: port) { add(address, port.port, externalServers) }
         if let nodePort = port.nodePort {
             for address in nodePortAddresses { add(address, nodePort, externalServers) }
         }
-        var bound = [port.clusterIP]
-        for address in externalAddresses where !nodeAddresses.contains(address) && !bound.contains(address) { bound.append(address) }
-        contribution.boundAddresses = bound
+        contribution.boundAddresses = boundAddresses(of: port)
         return contribution
+    }
+
+    /// The port's external and load-balancer IPs of this family, in that order.
+    func externalAddresses(of port: ServicePort) -> [IPAddress] {
+        (port.externalIPs + port.loadBalancerIPs).filter { $0.family == family }
+    }
+
+    /// The addresses a Service port needs bound to the dummy interface: its ClusterIP, and its external and
+    /// load-balancer IPs that are not the node's own. Empty for a port of the other family.
+    public func boundAddresses(of port: ServicePort) -> [IPAddress] {
+        guard port.clusterIP.family == family else { return [] }
+        var bound = [port.clusterIP]
+        for address in externalAddresses(of: port) where !nodeAddresses.contains(address) && !bound.contains(address) { bound.append(address) }
+        return bound
     }
 
     func realServers(_ endpoints: [ServiceEndpoint]) -> [IPVSRealServer] {

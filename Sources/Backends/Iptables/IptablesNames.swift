@@ -1,3 +1,4 @@
+import Crypto
 import ServiceModel
 
 /// The iptables chains the iptables backend creates: kube-proxy's layout and names with proxyd's prefix
@@ -39,7 +40,28 @@ public enum IptablesNames {
 
     /// kube-proxy's 16-character hash of `servicePortName + protocol (+ endpoint)`.
     static func hash(_ text: String) -> String {
-        SHA256.base32Prefix(SHA256.hash(text.utf8), count: 16)
+        base32Prefix(Array(SHA256.hash(data: Array(text.utf8))), count: 16)
+    }
+
+    /// The first `count` characters of the RFC 4648 base32 encoding of `bytes` (as Go's `base32.StdEncoding`).
+    static func base32Prefix(_ bytes: [UInt8], count: Int) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in bytes {
+            buffer = (buffer << 8) | UInt32(byte)
+            bits += 8
+            while bits >= 5 {
+                bits -= 5
+                out.append(alphabet[Int((buffer >> UInt32(bits)) & 31)])
+                if out.count == count { return String(decoding: out, as: UTF8.self) }
+            }
+            buffer &= (1 << UInt32(bits)) - 1
+        }
+        if bits > 0, out.count < count { out.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The chains of one Service port.

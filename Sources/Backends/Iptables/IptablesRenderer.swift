@@ -3,9 +3,10 @@ import ServiceModel
 /// Turns desired states into `iptables-restore --noflush` input: a pure, deterministic function (same input,
 /// same bytes). See README.md in this folder for the layout.
 ///
-/// A full input rewrites every chain of proxyd's and deletes the ones no longer wanted; a partial one writes
-/// the top-level chains in full when a Service port's rules in them changed, rewrites only the changed ports'
-/// own chains, and deletes the chains the change made stale (kube-proxy's MinimizeIPTablesRestore).
+/// A full input rewrites every chain of proxyd's and deletes the ones no longer wanted; a partial one rewrites
+/// only the changed ports' own chains, deletes the chains the change made stale (kube-proxy's
+/// MinimizeIPTablesRestore), and edits the changed ports' rules in the top-level chains in place
+/// (`IptablesRenderer+Partial.swift`).
 public struct IptablesRenderer: Sendable {
     public let settings: IptablesSettings
 
@@ -65,15 +66,10 @@ public struct IptablesRenderer: Sendable {
         var rendering = IptablesRendering(
             family: state.family, node: state.node, largeCluster: largeCluster, endpointCount: endpointCount,
             portRenderer: portRenderer, jumps: IptablesJump.required(localnetFirewall: localnet), filterChains: filterChains)
-        rendering.ports.reserveCapacity(ports.count)
-        rendering.order.reserveCapacity(ports.count)
+        rendering.reserveCapacity(ports.count)
         // Written from this array, in order, without looking each port up again.
         let contributions = ports.map { portRenderer.rules(for: $0) }
-        for (port, rules) in zip(ports, contributions) {
-            rendering.ports[port.name] = rules
-            rendering.order.append(port.name)
-            for claim in rules.claims { rendering.claims[claim, default: []].append(port.name) }
-        }
+        for rules in contributions { rendering.append(rules) }
         var warnings = detectorWarnings + rendering.conflicts(among: rendering.claims.keys)
 
         // What the tables hold now, and what must go.
@@ -142,7 +138,8 @@ public struct IptablesRenderer: Sendable {
         writer.line("-A \(IptablesNames.postrouting) -j MARK --xor-mark \(settings.mark)")
         writer.line("-A \(IptablesNames.postrouting) \(IptablesComment("kubernetes service traffic requiring SNAT").match) -j MASQUERADE --random-fully")
         writer.line("-A \(IptablesNames.markMasquerade) -j MARK --or-mark \(settings.mark)")
-        writeNatTopLevel(rendering, into: &writer)
+        for rules in contributions { writer.lines(rules.natTopLevel) }
+        writeNodePortsJump(rendering, into: &writer)
         for rules in contributions {
             for chain in rules.chains { writer.lines(chain.rules) }
         }
@@ -172,10 +169,9 @@ public struct IptablesRenderer: Sendable {
             + (localnet ? [IptablesNames.localnetFirewall] : []) + [IptablesNames.canary]
     }
 
-    /// Every port's rules in `PROXYD-SERVICES` and `PROXYD-NODEPORTS`, then the jump to the NodePorts, which
-    /// must stay the last rule of `PROXYD-SERVICES`.
-    private func writeNatTopLevel(_ rendering: IptablesRendering, into writer: inout IptablesInputWriter) {
-        for name in rendering.order { writer.lines(rendering.ports[name]!.natTopLevel) }
+    /// The jump to `PROXYD-NODEPORTS`, which must stay the last rule of `PROXYD-SERVICES`: written after every
+    /// port's rules by a full sync; a partial one inserts a port's rules at positions before it.
+    private func writeNodePortsJump(_ rendering: IptablesRendering, into writer: inout IptablesInputWriter) {
         let comment = IptablesComment("kubernetes service nodeports; NOTE: this must be the last rule in this chain").match
         switch rendering.node.nodePortAddresses {
         case .allLocal:
@@ -243,99 +239,5 @@ public struct IptablesRenderer: Sendable {
             writer.marker("COMMIT")
         }
         return writer.input(family)
-    }
-
-    // MARK: Partial
-
-    /// A partial transaction applying `diffs`, updating `committed` in place to what it commits; nil when one of
-    /// the families needs a full sync instead (node settings changed, large cluster mode flips, or the family
-    /// has no committed rendering). `committed` is unchanged when nil is returned.
-    ///
-    /// - Important: Work is proportional to the changed ports plus, when their top-level rules changed, the
-    ///   top-level chains (one or two lines per Service port). If the input is refused, `committed` no longer
-    ///   describes the kernel: list the tables and sync in full.
-    public func partial(_ diffs: [DesiredStateDiff], committed: inout [IPFamily: IptablesRendering]) -> (IptablesTransaction, [String])? {
-        let diffs = diffs.filter { !$0.isEmpty }
-        for diff in diffs {
-            guard diff.node == nil, let rendering = committed[diff.family] else { return nil }
-            var count = rendering.endpointCount
-            for port in diff.removed + diff.changed.map(\.old) { count -= port.reachableEndpoints.count }
-            for port in diff.added + diff.changed.map(\.new) { count += port.reachableEndpoints.count }
-            if (count > settings.largeClusterEndpointThreshold) != rendering.largeCluster { return nil }
-        }
-        var transaction = IptablesTransaction(isFull: false)
-        var warnings: [String] = []
-        for diff in diffs.sorted(by: { $0.family.rawValue < $1.family.rawValue }) {
-            var rendering = committed.removeValue(forKey: diff.family)!
-            let (input, familyWarnings) = partialFamily(diff, rendering: &rendering)
-            committed[diff.family] = rendering
-            transaction.inputs.append(input)
-            warnings += familyWarnings
-        }
-        return (transaction, warnings)
-    }
-
-    private func partialFamily(_ diff: DesiredStateDiff, rendering: inout IptablesRendering) -> (IptablesRestoreInput, [String]) {
-        let oldNames = diff.removed.map(\.name) + diff.changed.map(\.old.name)
-        let oldRules = oldNames.compactMap { rendering.ports[$0] }
-        let newRules = (diff.added + diff.changed.map(\.new)).map { rendering.portRenderer.rules(for: $0) }
-        rendering.endpointCount += (diff.added + diff.changed.map(\.new)).reduce(0) { $0 + $1.reachableEndpoints.count }
-            - (diff.removed + diff.changed.map(\.old)).reduce(0) { $0 + $1.reachableEndpoints.count }
-
-        var oldTop: [ServicePortName: ([String], [String])] = [:]
-        var oldChains: [String: IptablesChain] = [:]
-        for rules in oldRules {
-            oldTop[rules.name] = (rules.natTopLevel, rules.filterTopLevel)
-            for chain in rules.chains { oldChains[chain.name] = chain }
-        }
-        for name in oldNames { rendering.remove(name) }
-        var natTopChanged = false
-        var filterTopChanged = false
-        var newChains: [String: IptablesChain] = [:]
-        var written: [IptablesChain] = []
-        var touchedClaims = Set<String>()
-        for rules in oldRules { touchedClaims.formUnion(rules.claims) }
-        for rules in newRules {
-            rendering.insert(rules)
-            touchedClaims.formUnion(rules.claims)
-            let before = oldTop.removeValue(forKey: rules.name) ?? ([], [])
-            natTopChanged = natTopChanged || before.0 != rules.natTopLevel
-            filterTopChanged = filterTopChanged || before.1 != rules.filterTopLevel
-            for chain in rules.chains {
-                newChains[chain.name] = chain
-                if oldChains[chain.name] != chain { written.append(chain) }
-            }
-        }
-        // Ports removed for good.
-        for (natTop, filterTop) in oldTop.values {
-            natTopChanged = natTopChanged || !natTop.isEmpty
-            filterTopChanged = filterTopChanged || !filterTop.isEmpty
-        }
-        let stale = Set(oldChains.keys).subtracting(newChains.keys).sorted()
-
-        var writer = IptablesInputWriter(reserving: natTopChanged ? rendering.order.count * 300 : 4096)
-        writer.marker("# \(diff.family): -\(diff.removed.count) +\(diff.added.count) ~\(diff.changed.count) Service ports, partial sync")
-        let flushed = "the table was flushed (\(IptablesNames.canary) lost its rule)"
-        writer.marker("*filter")
-        writer.check(Self.canaryCheck, meaning: "filter: " + flushed)
-        if filterTopChanged {
-            let chains = [IptablesNames.services, IptablesNames.externalServices, IptablesNames.nodePorts, IptablesNames.proxyFirewall]
-            for chain in chains { writer.declare(chain) }
-            for name in rendering.order { writer.lines(rendering.ports[name]!.filterTopLevel) }
-        }
-        writer.marker("COMMIT")
-        writer.marker("*nat")
-        writer.check(Self.canaryCheck, meaning: "nat: " + flushed)
-        if natTopChanged {
-            writer.declare(IptablesNames.services)
-            writer.declare(IptablesNames.nodePorts)
-        }
-        for chain in written { writer.declare(chain.name) }
-        for chain in stale { writer.declare(chain) }
-        if natTopChanged { writeNatTopLevel(rendering, into: &writer) }
-        for chain in written { writer.lines(chain.rules) }
-        for chain in stale { writer.line("-X \(chain)") }
-        writer.marker("COMMIT")
-        return (writer.input(diff.family), rendering.conflicts(among: touchedClaims))
     }
 }

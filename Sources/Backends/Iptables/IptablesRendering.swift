@@ -20,7 +20,9 @@ public struct IptablesRendering: Sendable {
     let filterChains: [String]
     /// Every Service port's rules, and the ports in rendering order.
     var ports: [ServicePortName: IptablesServicePortRules] = [:]
-    var order: [ServicePortName] = []
+    private(set) var order: [ServicePortName] = []
+    /// Each port's rule counts in the top-level chains, in `order`: where a port's rules sit in those chains.
+    private(set) var topLevelCounts: [IptablesTopLevelChain.Counts] = []
     /// Destinations captured, and the ports claiming each (for conflict warnings).
     var claims: [String: [ServicePortName]] = [:]
 
@@ -31,9 +33,27 @@ public struct IptablesRendering: Sendable {
         return chains
     }
 
+    /// Adds the rules of a port that sorts after every port added so far (a full render, in order).
+    mutating func append(_ rules: IptablesServicePortRules) {
+        ports[rules.name] = rules
+        order.append(rules.name)
+        topLevelCounts.append(rules.topLevelCounts)
+        for claim in rules.claims { claims[claim, default: []].append(rules.name) }
+    }
+
+    mutating func reserveCapacity(_ count: Int) {
+        ports.reserveCapacity(count)
+        order.reserveCapacity(count)
+        topLevelCounts.reserveCapacity(count)
+    }
+
     mutating func insert(_ rules: IptablesServicePortRules) {
+        let index = order.insertionIndex(of: rules.name)
         if ports.updateValue(rules, forKey: rules.name) == nil {
-            order.insert(rules.name, at: order.insertionIndex(of: rules.name))
+            order.insert(rules.name, at: index)
+            topLevelCounts.insert(rules.topLevelCounts, at: index)
+        } else {
+            topLevelCounts[index] = rules.topLevelCounts
         }
         for claim in rules.claims { claims[claim, default: []].insertSorted(rules.name) }
     }
@@ -41,11 +61,31 @@ public struct IptablesRendering: Sendable {
     mutating func remove(_ name: ServicePortName) {
         guard let rules = ports.removeValue(forKey: name) else { return }
         let index = order.insertionIndex(of: name)
-        if index < order.count, order[index] == name { order.remove(at: index) }
+        if index < order.count, order[index] == name {
+            order.remove(at: index)
+            topLevelCounts.remove(at: index)
+        }
         for claim in rules.claims {
             claims[claim]?.removeAll { $0 == name }
             if claims[claim]?.isEmpty == true { claims[claim] = nil }
         }
+    }
+
+    /// For each of `names` (ports of this rendering), the 1-based position of its first rule in each top-level
+    /// chain: one past the rules of every port before it. One pass over the counts up to the last of them.
+    func topLevelPositions(of names: some Collection<ServicePortName>) -> [ServicePortName: IptablesTopLevelChain.Counts] {
+        let indices = names.map { order.insertionIndex(of: $0) }.sorted()
+        var result: [ServicePortName: IptablesTopLevelChain.Counts] = [:]
+        var sum = IptablesTopLevelChain.Counts(repeating: 1)
+        var next = 0
+        for index in indices {
+            while next < index {
+                sum &+= topLevelCounts[next]
+                next += 1
+            }
+            result[order[index]] = sum
+        }
+        return result
     }
 
     /// Two ports capturing one destination: the first in rendering order wins (its rule comes first).

@@ -8,14 +8,61 @@ import ServiceModel
 struct IptablesServicePortRules: Sendable, Hashable {
     let name: ServicePortName
     /// `-A PROXYD-SERVICES …` and `-A PROXYD-NODEPORTS …` lines of the nat table, in order.
-    var natTopLevel: [String] = []
+    private(set) var natTopLevel: [String] = []
     /// Lines for the filter table's top-level chains (rejects, drops, firewall, health check ports), in order.
-    var filterTopLevel: [String] = []
+    private(set) var filterTopLevel: [String] = []
+    /// How many of those lines each top-level chain holds (indexed by `IptablesTopLevelChain`): a port's rules
+    /// start in a chain after the rules of every port before it.
+    private(set) var topLevelCounts = IptablesTopLevelChain.Counts()
     /// The port's own nat chains (EXT, FW, SVC, SVL, SEP), in the order kube-proxy writes them.
     var chains: [IptablesChain] = []
     /// The destinations this port captures (`address:port/protocol`, `node port 30080/TCP`), to report two ports
     /// claiming one.
     var claims: [String] = []
+}
+
+extension IptablesServicePortRules {
+    /// Appends `-A <chain> <rule>` to the port's lines of `chain`'s table.
+    mutating func append(_ chain: IptablesTopLevelChain, _ rule: String) {
+        let line = "-A \(chain.name) \(rule)"
+        if chain.table == "nat" { natTopLevel.append(line) } else { filterTopLevel.append(line) }
+        topLevelCounts[chain.rawValue] += 1
+    }
+
+    /// The port's lines in `chain`, in order (`-A CHAIN …`).
+    func lines(in chain: IptablesTopLevelChain) -> [String] {
+        guard topLevelCounts[chain.rawValue] > 0 else { return [] }
+        let prefix = "-A \(chain.name) "
+        return (chain.table == "nat" ? natTopLevel : filterTopLevel).filter { $0.hasPrefix(prefix) }
+    }
+}
+
+/// proxyd's top-level chains that hold rules of every Service port (as opposed to the ports' own chains and the
+/// fixed rules of `PROXYD-POSTROUTING`, `PROXYD-FORWARD`, …). A partial sync edits them in place: it deletes a
+/// changed port's old rules by their exact text and inserts its new ones where a full sync would put them, so
+/// that a one-Service change does not rewrite a rule per Service.
+enum IptablesTopLevelChain: Int, CaseIterable, Sendable {
+    case natServices, natNodePorts, filterServices, filterExternalServices, filterNodePorts, filterProxyFirewall
+
+    var table: String {
+        switch self {
+        case .natServices, .natNodePorts: "nat"
+        case .filterServices, .filterExternalServices, .filterNodePorts, .filterProxyFirewall: "filter"
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .natServices, .filterServices: IptablesNames.services
+        case .natNodePorts, .filterNodePorts: IptablesNames.nodePorts
+        case .filterExternalServices: IptablesNames.externalServices
+        case .filterProxyFirewall: IptablesNames.proxyFirewall
+        }
+    }
+
+    /// Rules per top-level chain (lanes 0…5, by `rawValue`; 6 and 7 unused): one vector add per port when
+    /// summing over thousands of them.
+    typealias Counts = SIMD8<Int32>
 }
 
 /// One chain and its rules, each a whole `-A CHAIN …` line.
@@ -68,9 +115,9 @@ struct IptablesPortRenderer: Sendable {
         let clusterIPComment = IptablesComment("\(name) cluster IP").match
         rules.claims.append("\(endpointText(port.clusterIP, port.port))/\(port.protocol)")
         if hasInternalEndpoints {
-            rules.natTopLevel.append("-A \(IptablesNames.services) \(clusterIPComment) \(clusterIPMatch) -j \(internalChain)")
+            rules.append(.natServices, "\(clusterIPComment) \(clusterIPMatch) -j \(internalChain)")
         } else {
-            rules.filterTopLevel.append("-A \(IptablesNames.services) \(noEndpointsComment) \(clusterIPMatch) -j \(noEndpointsTarget)")
+            rules.append(.filterServices, "\(noEndpointsComment) \(clusterIPMatch) -j \(noEndpointsTarget)")
         }
 
         // External IPs.
@@ -79,10 +126,10 @@ struct IptablesPortRenderer: Sendable {
             let match = "\(protoMatch) -d \(address) --dport \(port.port)"
             rules.claims.append("\(endpointText(address, port.port))/\(port.protocol)")
             if hasEndpoints {
-                rules.natTopLevel.append("-A \(IptablesNames.services) \(externalIPComment) \(match) -j \(chains.external)")
+                rules.append(.natServices, "\(externalIPComment) \(match) -j \(chains.external)")
             }
             if !hasExternalEndpoints {
-                rules.filterTopLevel.append("-A \(IptablesNames.externalServices) \(noEndpointsComment) \(match) -j \(noEndpointsTarget)")
+                rules.append(.filterExternalServices, "\(noEndpointsComment) \(match) -j \(noEndpointsTarget)")
             }
         }
 
@@ -93,16 +140,16 @@ struct IptablesPortRenderer: Sendable {
             let match = "\(protoMatch) -d \(address) --dport \(port.port)"
             rules.claims.append("\(endpointText(address, port.port))/\(port.protocol)")
             if hasEndpoints {
-                rules.natTopLevel.append("-A \(IptablesNames.services) \(loadBalancerComment) \(match) -j \(loadBalancerChain)")
+                rules.append(.natServices, "\(loadBalancerComment) \(match) -j \(loadBalancerChain)")
             }
             if usesFirewallChain {
-                rules.filterTopLevel.append("-A \(IptablesNames.proxyFirewall) \(notAcceptedComment) \(match) -j DROP")
+                rules.append(.filterProxyFirewall, "\(notAcceptedComment) \(match) -j DROP")
             }
         }
         if !hasExternalEndpoints {
             for address in port.loadBalancerIPs {
                 let match = "\(protoMatch) -d \(address) --dport \(port.port)"
-                rules.filterTopLevel.append("-A \(IptablesNames.externalServices) \(noEndpointsComment) \(match) -j \(noEndpointsTarget)")
+                rules.append(.filterExternalServices, "\(noEndpointsComment) \(match) -j \(noEndpointsTarget)")
             }
         }
 
@@ -110,19 +157,18 @@ struct IptablesPortRenderer: Sendable {
         if let nodePort = port.nodePort {
             rules.claims.append("node port \(nodePort)/\(port.protocol)")
             if hasEndpoints {
-                rules.natTopLevel.append(
-                    "-A \(IptablesNames.nodePorts) \(IptablesComment(name).match) \(protoMatch) --dport \(nodePort) -j \(chains.external)")
+                rules.append(.natNodePorts, "\(IptablesComment(name).match) \(protoMatch) --dport \(nodePort) -j \(chains.external)")
             }
             if !hasExternalEndpoints {
-                rules.filterTopLevel.append(
-                    "-A \(IptablesNames.externalServices) \(noEndpointsComment) -m addrtype --dst-type LOCAL \(protoMatch) --dport \(nodePort) -j \(noEndpointsTarget)")
+                rules.append(
+                    .filterExternalServices, "\(noEndpointsComment) -m addrtype --dst-type LOCAL \(protoMatch) --dport \(nodePort) -j \(noEndpointsTarget)")
             }
         }
 
         // The health check node port is accepted whether or not there are local endpoints.
         if let healthCheck = port.healthCheckNodePort {
-            rules.filterTopLevel.append(
-                "-A \(IptablesNames.nodePorts) \(IptablesComment("\(name) health check node port").match) -m tcp -p tcp --dport \(healthCheck) -j ACCEPT")
+            rules.append(
+                .filterNodePorts, "\(IptablesComment("\(name) health check node port").match) -m tcp -p tcp --dport \(healthCheck) -j ACCEPT")
         }
 
         // The port's own chains.

@@ -54,15 +54,6 @@ public struct IptablesRestoreInput: Sendable, Hashable {
     /// The lines around 1-based `line` (three on each side), numbered, the line itself marked: what an error
     /// report shows.
     public func context(around line: Int, radius: Int = 3) -> String {
-        var result: [String] = []
-        var number = 0
-        for text in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            number += 1
-            if number > line + radius { break }
-            if number >= line - radius {
-                result.append("\(number == line ? ">" : " ") \(number): \(text)")
-            }
-        }
-        return result.joined(separator: "\n")
+        RestoreInputContext.lines(of: text, around: line, radius: radius)
     }
 }

@@ -50,7 +50,10 @@ public enum ScenarioRunner {
         }
     }
 
-    static func verify(_ check: PacketCheck, in lab: NetworkLab) async throws -> [String] {
+    /// Makes one check's connections in `lab` and compares what the client saw and what conntrack recorded with the
+    /// expectation; the failures, one line each (empty when it passed). For checks run in a lab programmed by other
+    /// means than `run` (the IPVS mode checks in the VM).
+    public static func verify(_ check: PacketCheck, in lab: NetworkLab) async throws -> [String] {
         let from = try host(check.from, in: lab)
         let timeout: Duration = check.expect == .dropped ? .milliseconds(400) : NetworkLab.defaultConnectTimeout
         let attempts = try await lab.connectAttempts(
