@@ -63,7 +63,7 @@ public struct IptablesCleanupPlan: Sendable, Hashable {
     }
 
     /// A rule's words, with `"quoted strings"` (comments) as one word.
-    static func words(_ line: String) -> [String] {
+    public static func words(_ line: String) -> [String] {
         var words: [String] = []
         var word = ""
         var quoted = false

@@ -1,29 +1,32 @@
-@testable import Backends
+import Backends
 
 /// An in-memory model of `iptables-restore --noflush` for property tests of the renderer: tables of chains of
 /// rule texts, each `*table … COMMIT` section applied all or nothing, with iptables' rules about chains
 /// (declared before use; deleted only when empty and unreferenced; `-D` and `-C` need an identical rule).
 ///
 /// The real kernel tests (`KernelTests/Iptables…`) check the same inputs against iptables itself; this model
-/// lets thousands of random change sequences run in milliseconds.
-struct IptablesFakeTables: Equatable {
+/// lets thousands of random change sequences run in milliseconds. `FakeIptablesKernel` puts it behind the driver's
+/// protocol.
+public struct IptablesFakeTables: Equatable, Sendable {
     /// table → chain → rules (the text after `-A CHAIN `).
-    var tables: [String: [String: [String]]] = [
+    public var tables: [String: [String: [String]]] = [
         "filter": ["INPUT": [], "FORWARD": [], "OUTPUT": []],
         "nat": ["PREROUTING": [], "INPUT": [], "OUTPUT": [], "POSTROUTING": []],
     ]
 
     static let builtinTargets: Set<String> = ["ACCEPT", "DROP", "REJECT", "RETURN", "DNAT", "MASQUERADE", "MARK"]
 
-    struct Refused: Error, CustomStringConvertible {
-        var line: Int
-        var text: String
-        var why: String
-        var description: String { "line \(line): \(why): \(text)" }
+    public struct Refused: Error, CustomStringConvertible {
+        public var line: Int
+        public var text: String
+        public var why: String
+        public var description: String { "line \(line): \(why): \(text)" }
     }
 
     /// Applies one restore input; a refused section leaves its table as it was (earlier sections stay).
-    mutating func restore(_ input: String) throws {
+    public init() {}
+
+    public mutating func restore(_ input: String) throws(Refused) {
         var current: (name: String, chains: [String: [String]])?
         var number = 0
         for raw in input.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -83,13 +86,13 @@ struct IptablesFakeTables: Equatable {
         if current != nil { throw Refused(line: number, text: "", why: "no COMMIT") }
     }
 
-    private func requireTarget(_ spec: String, in chains: [String: [String]], _ refuse: (String) -> Refused) throws {
+    private func requireTarget(_ spec: String, in chains: [String: [String]], _ refuse: (String) -> Refused) throws(Refused) {
         guard let target = Self.target(spec) else { return }
         if Self.builtinTargets.contains(target) || chains[target] != nil { return }
         throw refuse("target \(target) does not exist")
     }
 
-    private static func checkReferences(_ chains: [String: [String]], line: Int) throws {
+    private static func checkReferences(_ chains: [String: [String]], line: Int) throws(Refused) {
         for (chain, rules) in chains {
             for rule in rules {
                 if let target = target(rule), !builtinTargets.contains(target), chains[target] == nil {
@@ -100,14 +103,14 @@ struct IptablesFakeTables: Equatable {
     }
 
     /// The `-j` target of a rule, if any.
-    static func target(_ spec: String) -> String? {
+    public static func target(_ spec: String) -> String? {
         let words = IptablesCleanupPlan.words(spec)
         guard let index = words.firstIndex(of: "-j"), index + 1 < words.count else { return nil }
         return words[index + 1]
     }
 
     /// proxyd's part of the tables: its chains, and the rules of built-in chains that jump to them.
-    var proxydView: [String: [String: [String]]] {
+    public var proxydView: [String: [String: [String]]] {
         tables.mapValues { chains in
             var view: [String: [String]] = [:]
             for (name, rules) in chains {
@@ -123,7 +126,7 @@ struct IptablesFakeTables: Equatable {
     }
 
     /// Empties every chain of a table, as `iptables -t TABLE -F` does.
-    mutating func flush(_ table: String) {
+    public mutating func flush(_ table: String) {
         tables[table] = tables[table]!.mapValues { _ in [] }
     }
 }
