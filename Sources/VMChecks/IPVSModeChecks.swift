@@ -94,13 +94,13 @@ enum IPVSModeChecks {
         try await NetworkLab.with(ServiceScenario.labSpec) { lab in
             for pod in lab.pods + lab.remotePods { _ = try await lab.serve(in: pod, tcp: [8080], udp: [8080]) }
             let namespace = "/run/netns/\(lab.node.namespace)"
-            let ipvs = try IPVSDriver(networkNamespace: namespace)
+            let ipvs = try await IPVSDriver(networkNamespace: namespace)
             let ipset = try IPSetDriver(networkNamespace: namespace)
             let iptables = try IptablesDriver(flavour: .nft, networkNamespace: namespace)
 
             // The IPVS sysctls, as proxyd sets them (conntrack=1 is what lets the nat rules see IPVS's connections).
-            let thread = try KernelThread(name: "ipvs-mode-tuning", networkNamespace: namespace)
-            let tuning = thread.performAndWait { NodeTuningApplier().apply(IPVSNodeTuning.settings(strictARP: false)) }
+            let thread = try await KernelThread(name: "ipvs-mode-tuning", networkNamespace: namespace)
+            let tuning = try await thread.perform { NodeTuningApplier().apply(IPVSNodeTuning.settings(strictARP: false)) }
             thread.stop()
             check.expect(tuning.warnings.isEmpty, "\(tuning.warnings)")
 

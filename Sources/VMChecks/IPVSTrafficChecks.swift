@@ -44,7 +44,7 @@ enum IPVSTrafficChecks {
     ) { check in
         try await NetworkLab.with(LabSpec(pods: ["web-1", "web-2"])) { lab in
             for pod in lab.pods { try await lab.serve(in: pod, tcp: [8080]) }
-            let driver = try IPVSDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let driver = try await IPVSDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
             for family in IPFamily.allCases {
                 let ports = [
                     try port("web", lab, family, clusterIP: 10, pods: ["web-1", "web-2"], targetPort: 8080, nodePort: 30080),
@@ -82,7 +82,7 @@ enum IPVSTrafficChecks {
             for pod in lab.pods {
                 try await lab.start(in: pod, [lab_, "serve", "--name", pod.name, "--tcp-echo", "9000"], readyLine: "ready")
             }
-            let driver = try IPVSDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let driver = try await IPVSDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
             let planner = planner(lab, .ipv4)
             let before = state([try port("web", lab, .ipv4, clusterIP: 10, pods: ["web-1"], targetPort: 9000)], lab, .ipv4)
             let full = planner.plan(before, kernel: try await driver.kernelState(family: .ipv4))
