@@ -24,40 +24,10 @@ public enum ConfigurationOrigin: Sendable, Equatable {
         }
     }
 
-    /// The flag that sets each field, when proxyd reads flags instead of a file. The sync-period and masquerade
-    /// flags set the section of the selected mode, as kube-proxy's do.
-    public static let flagNames: [String: String] = [
-        "mode": "--proxy-mode",
-        "hostnameOverride": "--hostname-override",
-        "bindAddress": "--bind-address",
-        "healthzBindAddress": "--healthz-bind-address",
-        "metricsBindAddress": "--metrics-bind-address",
-        "clusterCIDR": "--cluster-cidr",
-        "detectLocalMode": "--detect-local-mode",
-        "detectLocal.bridgeInterface": "--pod-bridge-interface",
-        "detectLocal.interfaceNamePrefix": "--pod-interface-name-prefix",
-        "nodePortAddresses": "--nodeport-addresses",
-        "serviceProxyName": "--service-proxy-name",
-        "iptables.masqueradeBit": "--iptables-masquerade-bit",
-        "iptables.localhostNodePorts": "--iptables-localhost-nodeports",
-        "iptables.masqueradeAll": "--masquerade-all",
-        "nftables.masqueradeAll": "--masquerade-all",
-        "iptables.syncPeriod": "--iptables-sync-period",
-        "nftables.syncPeriod": "--iptables-sync-period",
-        "ipvs.syncPeriod": "--iptables-sync-period",
-        "iptables.minSyncPeriod": "--iptables-min-sync-period",
-        "nftables.minSyncPeriod": "--iptables-min-sync-period",
-        "ipvs.minSyncPeriod": "--iptables-min-sync-period",
-        "conntrack.maxPerCore": "--conntrack-max-per-core",
-        "conntrack.min": "--conntrack-min",
-        "conntrack.tcpEstablishedTimeout": "--conntrack-tcp-timeout-established",
-        "conntrack.tcpCloseWaitTimeout": "--conntrack-tcp-timeout-close-wait",
-        "conntrack.tcpBeLiberal": "--conntrack-tcp-be-liberal",
-        "conntrack.udpTimeout": "--conntrack-udp-timeout",
-        "conntrack.udpStreamTimeout": "--conntrack-udp-timeout-stream",
-        "clientConnection.kubeconfig": "--kubeconfig",
-        "clientConnection.qps": "--kube-api-qps",
-        "clientConnection.burst": "--kube-api-burst",
-        "logging.verbosity": "--v",
-    ]
+    /// The flag that sets each field, when proxyd reads flags instead of a file (from the field table,
+    /// ``KubeProxyConfiguration/fields``). The sync-period and masquerade flags set the section of the selected
+    /// mode, as kube-proxy's do.
+    public static let flagNames: [String: String] = KubeProxyConfiguration.fields.reduce(into: [:]) { names, field in
+        names.merge(field.flags) { first, _ in first }
+    }
 }

@@ -259,6 +259,95 @@ struct ConfigurationResolutionTests {
         #expect(ipv6.withDefaults().metricsBindAddress == "[::1]:10249")
     }
 
+    /// The file `--write-config-to` writes with nothing given: every field, in kube-proxy's order, as kube-proxy
+    /// writes it. Pins the field table's keys, order, defaults and YAML forms.
+    @Test func theWrittenDefaultConfigurationIsKubeProxysFile() {
+        #expect(KubeProxyConfiguration().withDefaults().yaml() == """
+            apiVersion: kubeproxy.config.k8s.io/v1alpha1
+            kind: KubeProxyConfiguration
+            bindAddress: "0.0.0.0"
+            bindAddressHardFail: false
+            clientConnection:
+              acceptContentTypes: ""
+              burst: 10
+              contentType: "application/json"
+              kubeconfig: ""
+              qps: 5.0
+            clusterCIDR: ""
+            configSyncPeriod: 15m0s
+            conntrack:
+              maxPerCore: 32768
+              min: 131072
+              tcpBeLiberal: false
+              tcpCloseWaitTimeout: 1h0m0s
+              tcpEstablishedTimeout: 24h0m0s
+              udpStreamTimeout: 0s
+              udpTimeout: 0s
+            detectLocal:
+              bridgeInterface: ""
+              interfaceNamePrefix: ""
+            detectLocalMode: "ClusterCIDR"
+            enableProfiling: false
+            featureGates: {}
+            healthzBindAddress: "0.0.0.0:10256"
+            hostnameOverride: ""
+            iptables:
+              localhostNodePorts: true
+              masqueradeAll: false
+              masqueradeBit: 14
+              minSyncPeriod: 1s
+              snatNodeInternalIP: false
+              syncPeriod: 30s
+            ipvs:
+              excludeCIDRs: []
+              minSyncPeriod: 0s
+              scheduler: "rr"
+              strictARP: false
+              syncPeriod: 30s
+              tcpFinTimeout: 0s
+              tcpTimeout: 0s
+              udpTimeout: 0s
+            logging:
+              flushFrequency: 5s
+              format: "text"
+              verbosity: 0
+            metricsBindAddress: "127.0.0.1:10249"
+            mode: "nftables"
+            nftables:
+              masqueradeAll: false
+              masqueradeBit: 14
+              minSyncPeriod: 1s
+              syncPeriod: 30s
+            nodePortAddresses:
+            - "primary"
+            oomScoreAdj: -999
+            portRange: ""
+            showHiddenMetricsForVersion: ""
+            winkernel:
+              enableDSR: false
+              forwardHealthCheckVip: false
+              networkName: ""
+              rootHnsEndpointName: ""
+              sourceVip: ""
+            windowsRunAsService: false
+
+            """)
+    }
+
+    /// A field still nil is written as kube-proxy writes an unset value, and proxyd's own `serviceProxyName` not
+    /// at all.
+    @Test func unsetFieldsAreWrittenAsKubeProxyWritesThem() {
+        let written = KubeProxyConfiguration().yaml()
+        for line in [
+            "bindAddress: \"\"\n", "  burst: null\n", "  qps: 0\n", "configSyncPeriod: 0s\n", "  maxPerCore: null\n",
+            "  tcpCloseWaitTimeout: null\n", "  udpTimeout: 0s\n", "featureGates: {}\n", "  localhostNodePorts: false\n",
+            "  excludeCIDRs: null\n", "nodePortAddresses: null\n", "oomScoreAdj: null\n",
+        ] {
+            #expect(written.contains("\n" + line), "\(line)")
+        }
+        #expect(!written.contains("serviceProxyName"))
+    }
+
     // MARK: - Helpers
 
     static func resolve(_ arguments: [String]) throws -> ResolvedOptions {
