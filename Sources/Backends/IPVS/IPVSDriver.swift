@@ -9,7 +9,7 @@ import ServiceModel
 /// The IPVS family is resolved once, in `init`. Binding an address creates the dummy interface
 /// (`ProxydNames.ipvsInterface`) first when it is missing.
 public final class IPVSDriver: Sendable {
-    private let thread: KernelThread
+    let thread: KernelThread
     private let context: Context
 
     /// Opens IPVS in the current network namespace, or in `networkNamespace` (`/run/netns/NAME`) for tests.
