@@ -14,7 +14,7 @@ DEMO_FLAGS  := --objects examples/ --hostname-override node-a --cluster-cidr 10.
 # manifests/install.yaml is these, in this order (the kustomization's resources).
 MANIFEST_PARTS := manifests/rbac.yaml manifests/configmap.yaml manifests/daemonset.yaml
 
-.PHONY: deps vm-deps manifest-deps build demo dry-run test bench manifests check-manifests clean
+.PHONY: deps vm-deps manifest-deps build demo dry-run test test-unit bench manifests check-manifests clean
 
 ## deps: install the Debian packages proxyd builds against and tests with (only the missing ones)
 deps:
@@ -61,6 +61,13 @@ dry-run: build
 test: deps vm-deps manifest-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## test-unit: the quick loop, no root, no VM, no packages installed: the pure core, the renderers and the sync engine
+##            over in-memory kernels, the runner with a manual clock, configuration, the watcher against the fake
+##            API server. `make test` stays the one full command.
+test-unit:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter 'ServiceModelTests|BackendsTests|ProxyRuntimeTests|ProxydTests|WatcherTests'
 
 ## manifests: write manifests/install.yaml (everything in one file) from its parts; a test keeps them equal
 manifests:

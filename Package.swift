@@ -65,19 +65,42 @@ let package = Package(
             exclude: ["Nftables/README.md", "Iptables/README.md", "IPVS/README.md"],
             swiftSettings: upcoming
         ),
-        .executableTarget(
-            name: "proxyd",
+        // kube-proxy's configuration: the KubeProxyConfiguration file (strict, with lines), Go durations, and the
+        // resolution of flags and file into the values proxyd runs with.
+        .target(
+            name: "ProxydConfiguration",
             dependencies: [
-                "ServiceModel", "Watcher", "Backends",
+                "ServiceModel", "Backends",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: upcoming
+        ),
+        // The daemon's core as a library: the sync runner, status and metrics, the HTTP servers, node setup.
+        .target(
+            name: "ProxyRuntime",
+            dependencies: [
+                "ServiceModel", "Backends",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // HTTP1Channel and ServerChildChannel: the servers' idle timeout and connection budget.
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        // The command: one file per mode of running (daemon, dry run, once, cleanup, init-only, write-config) and
+        // the composition of sources, runtime and backend.
+        .executableTarget(
+            name: "proxyd",
+            dependencies: [
+                "ServiceModel", "Watcher", "Backends", "ProxydConfiguration", "ProxyRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -120,7 +143,7 @@ let package = Package(
         .target(
             name: "ProxyTesting",
             dependencies: [
-                "ServiceModel", "Watcher", .product(name: "Logging", package: "swift-log"),
+                "ServiceModel", "Watcher", "Backends", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "Yams", package: "Yams"),
                 // The fake API server.
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -148,12 +171,20 @@ let package = Package(
             dependencies: ["ProxyTesting", "ServiceModel", "proxyd-lab"],
             swiftSettings: upcoming
         ),
+        // The daemon's runtime without root: the sync runner with a recording backend and a manual clock.
+        .testTarget(
+            name: "ProxyRuntimeTests",
+            dependencies: [
+                "ProxyRuntime", "Backends", "ServiceModel", "ProxyTesting", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
         // proxyd's own logic (configuration file, flags): unit tests through `@testable import proxyd`, and the
         // built binary run as an operator would.
         .testTarget(
             name: "ProxydTests",
             dependencies: [
-                "proxyd", "ProxyTesting", "ServiceModel", "Backends",
+                "proxyd", "ProxydConfiguration", "ProxyRuntime", "ProxyTesting", "ServiceModel", "Backends",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "Yams", package: "Yams"),
             ],

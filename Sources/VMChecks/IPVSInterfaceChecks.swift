@@ -8,7 +8,7 @@ enum IPVSInterfaceChecks {
 
     static let binding = VMCheck("service addresses are bound to a dummy interface created down, and unbound") { check in
         try await ScratchNamespace.with { namespace in
-            let driver = try IPVSDriver(networkNamespace: namespace.path)
+            let driver = try await IPVSDriver(networkNamespace: namespace.path)
             let name = ProxydNames.ipvsInterface
             try await driver.apply([.bindAddress("10.96.0.10"), .bindAddress("fd00:10:96::10")])
 

@@ -27,7 +27,7 @@ enum IPVSNetlinkChecks {
 
     static let roundTrip = VMCheck("virtual and real servers round-trip through the kernel with exact attributes, as ipvsadm lists them") { check in
         try await ScratchNamespace.with { namespace in
-            let driver = try IPVSDriver(networkNamespace: namespace.path)
+            let driver = try await IPVSDriver(networkNamespace: namespace.path)
             let weighted = IPVSRealServer(address: "10.244.0.11", port: 8080, weight: 3, upperThreshold: 100, lowerThreshold: 10)
             let plain = IPVSRealServer(address: "10.244.1.5", port: 8080)
             let resolver = IPVSRealServer(address: "10.244.1.5", port: 53)
@@ -95,7 +95,7 @@ enum IPVSNetlinkChecks {
 
     static let partialFailure = VMCheck("a refused operation is reported with its position while the rest of the plan is applied") { check in
         try await ScratchNamespace.with { namespace in
-            let driver = try IPVSDriver(networkNamespace: namespace.path)
+            let driver = try await IPVSDriver(networkNamespace: namespace.path)
             let missingScheduler = IPVSVirtualServer("10.96.0.20", .tcp, 80, scheduler: IPVSScheduler(kernelName: "nonexistent"))
             let other = IPVSVirtualServer("10.96.0.21", .tcp, 80, scheduler: .roundRobin)
             let plan: [IPVSOperation] = [

@@ -39,7 +39,7 @@ enum IPVSPlanChecks {
         "a full plan programs an empty kernel exactly; one endpoint more or less then costs one netlink request", timeout: .seconds(240)
     ) { check in
         try await ScratchNamespace.with { namespace in
-            let driver = try IPVSDriver(networkNamespace: namespace.path)
+            let driver = try await IPVSDriver(networkNamespace: namespace.path)
             let planner = IPVSPlanner(family: .ipv4, settings: IPVSSettings(), nodePortAddresses: .addresses([nodeIP]), localAddresses: [nodeIP])
             let initial = state()
 

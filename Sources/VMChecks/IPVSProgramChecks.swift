@@ -10,8 +10,8 @@ import ServiceModel
 enum IPVSProgramChecks {
     static let all = [scenarioTable, restartAndDrain]
 
-    static func program(_ lab: NetworkLab, scheduler: IPVSScheduler = .init(kernelName: "rr")) throws -> IPVSProgram {
-        let kernel = try IPVSModeDriver(flavour: .nft, networkNamespace: "/run/netns/\(lab.node.namespace)")
+    static func program(_ lab: NetworkLab, scheduler: IPVSScheduler = .init(kernelName: "rr")) async throws -> IPVSProgram {
+        let kernel = try await IPVSModeDriver(flavour: .nft, networkNamespace: "/run/netns/\(lab.node.namespace)")
         return IPVSProgram(kernel: kernel, settings: IPVSSettings(scheduler: scheduler))
     }
 
@@ -79,7 +79,7 @@ enum IPVSProgramChecks {
             for pod in lab.pods + lab.remotePods {
                 _ = try await lab.serve(in: pod, tcp: ServiceScenario.tcpPorts, udp: ServiceScenario.udpPorts)
             }
-            let program = try program(lab)
+            let program = try await program(lab)
             let started = ContinuousClock.now
             var count = 0
             for family in IPFamily.allCases {
@@ -124,7 +124,7 @@ enum IPVSProgramChecks {
             }
             let before = try states(web: ["web-1"])
             let scheduler = IPVSScheduler(kernelName: "lc")
-            try await fullSync(try program(lab, scheduler: scheduler), before)
+            try await fullSync(try await program(lab, scheduler: scheduler), before)
             let listing = try await Ipvsadm.list(in: lab)
             check.expect(listing.contains("TCP 10.96.0.10:80 lc"), "the scheduler in ipvsadm -Ln: \(listing)")
             check.expect(listing.contains("TCP 10.96.0.11:80 lc persistent 600"), "persistence in ipvsadm -Ln: \(listing)")
@@ -149,7 +149,7 @@ enum IPVSProgramChecks {
 
             // A new process: a full sync from what the kernel lists changes no virtual or real server, swaps the sets
             // and rewrites the rules under the open connection.
-            let restarted = try program(lab, scheduler: scheduler)
+            let restarted = try await program(lab, scheduler: scheduler)
             let output = try await fullSync(restarted, before)
             check.expect(output.transaction.operationCount == 0, "a restart over its own state changed IPVS:\n\(output.transaction.text)")
             check.expect(output.transaction.families.allSatisfy { !$0.sets.isEmpty && !$0.rules.isEmpty }, "sets and rules are rewritten")

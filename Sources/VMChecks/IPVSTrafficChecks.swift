@@ -43,7 +43,7 @@ enum IPVSTrafficChecks {
     ) { check in
         try await NetworkLab.with(LabSpec(pods: ["web-1", "web-2"])) { lab in
             for pod in lab.pods { try await lab.serve(in: pod, tcp: [8080]) }
-            let driver = try IPVSDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let driver = try await IPVSDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
             for family in IPFamily.allCases {
                 let ports = [
                     try port("web", lab, family, clusterIP: 10, pods: ["web-1", "web-2"], targetPort: 8080, nodePort: 30080),

@@ -12,7 +12,7 @@ struct BackendBench {
     /// Renders `state` in full and applies it in the network namespace at the path; returns (render, apply) in ms.
     var renderAndApply: @Sendable (DesiredState, String) async throws -> (render: Double, apply: Double)
     /// A backend programming the network namespace at the path.
-    var makeBackend: @Sendable (String) throws -> any Backend
+    var makeBackend: @Sendable (String) async throws -> any Backend
     var repetitions: Int
     var changes: Int
     var connections: Int
@@ -80,15 +80,15 @@ struct BackendBench {
         let node = NodeContext(snapshot: snapshot, nodeName: GeneratedCluster.nodeName, localAddresses: [])
         var state = model.desiredState(for: .ipv4, snapshot: snapshot, node: node).state
         let namespace = try BenchNamespace()
-        let backend = try makeBackend(namespace.path)
-        _ = try await backend.sync([state], changes: nil, forceFull: true)
+        let backend = try await makeBackend(namespace.path)
+        _ = try await backend.sync([state], .full)
 
         func timedSync(_ events: [ObjectEvent]) async throws -> Double {
             let start = ContinuousClock.now
             var changed = Set<ObjectKey>()
             for event in events { changed.formUnion(snapshot.apply(event).services) }
             let diff = model.update(&state, services: changed, snapshot: snapshot, node: node).diff
-            let result = try await backend.sync([state], changes: [diff], forceFull: false)
+            let result = try await backend.sync([state], .changes([diff]))
             precondition(!result.isFull && !result.transaction.isEmpty, "a one-Service change must be a partial sync")
             return (ContinuousClock.now - start).milliseconds
         }

@@ -33,7 +33,7 @@ struct IPVSBench: AsyncParsableCommand {
         var changeRows: [String] = []
         for size in sizes {
             try await ScratchNamespace.with { namespace in
-                let kernel = try IPVSModeDriver(flavour: .nft, networkNamespace: namespace.path)
+                let kernel = try await IPVSModeDriver(flavour: .nft, networkNamespace: namespace.path)
                 let program = IPVSProgram(kernel: kernel, settings: IPVSSettings())
                 let state = Self.state(size)
                 let cold = try await Self.fullSync(program, kernel, [state])

@@ -46,12 +46,12 @@ struct NftablesBench: AsyncParsableCommand {
                 var start = clock.now
                 let transaction = NftablesRenderer().full([state], previous: nil).transaction
                 let render = (clock.now - start).milliseconds
-                let driver = try NftablesDriver(networkNamespace: namespace)
+                let driver = try await NftablesDriver(networkNamespace: namespace)
                 start = clock.now
                 try await driver.apply(transaction)
                 return (render, (clock.now - start).milliseconds)
             },
-            makeBackend: { NftablesBackend(driver: try NftablesDriver(networkNamespace: $0)) },
+            makeBackend: { NftablesBackend(driver: try await NftablesDriver(networkNamespace: $0)) },
             repetitions: repetitions, changes: changes, connections: connections)
     }
 
@@ -94,7 +94,7 @@ struct NftablesBench: AsyncParsableCommand {
     func upstreamLoad(_ cluster: GeneratedCluster) async throws -> Double {
         let text = UpstreamLayout.ruleset(cluster)
         let namespace = try BenchNamespace()
-        let driver = try NftablesDriver(networkNamespace: namespace.path)
+        let driver = try await NftablesDriver(networkNamespace: namespace.path)
         let start = ContinuousClock.now
         _ = try await driver.run(text)
         return (ContinuousClock.now - start).milliseconds

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ProxydConfiguration
 import Watcher
 
 /// How proxyd reaches the API server (kube-proxy's flag names). Without `--objects`, proxyd follows the API

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ProxydConfiguration
 
 /// kube-proxy's `--conntrack-*` flags: node tuning of connection tracking (`conntrack` in the configuration
 /// file). Optional: nil means not given (kube-proxy's default, or the file's value with --config).

@@ -2,6 +2,8 @@ import Backends
 import Foundation
 import Hummingbird
 import Logging
+import ProxydConfiguration
+import ProxyRuntime
 import ServiceLifecycle
 import ServiceModel
 import UnixSignals
@@ -16,16 +18,20 @@ struct Daemon {
     let logger: Logger
 
     func run() async throws {
-        let backend = try await Backends.make(options, logger: logger)
-        NodeSetup.tune(options, logger: logger)
+        let configuration = await BackendSetup.settled(options, logger: logger)
+        let backend = try await BackendSetup.make(configuration, logger: logger)
+        let requirements = options.mode.kind.requirements(configuration)
+        await NodeSetup.tune(options.conntrack, requirements: requirements, logger: logger)
         let conntrack: ConntrackReconciler?
         do {
-            conntrack = try ConntrackReconciler()
+            conntrack = try await ConntrackReconciler()
         } catch {
             logger.warning("stale UDP conntrack entries will not be cleaned: \(error)")
             conntrack = nil
         }
-        let localAddresses = LocalAddresses.read()
+        // A backend's own interface (IPVS's dummy interface) holds Service addresses, not the node's.
+        let excludedInterfaces = requirements.excludedInterfaces
+        let localAddresses = LocalAddresses.read(excludingInterfaces: excludedInterfaces)
         let metrics = ProxyMetrics.bootstrap(mode: backend.mode)
         // Before the first sync, the families the model would serve without the Node: the series of each exist
         // from start, as kube-proxy's do.
@@ -40,7 +46,7 @@ struct Daemon {
         let runner = SyncRunner(
             backend: backend, conntrack: conntrack, configuration: options.configuration,
             settings: .init(minSyncPeriod: daemon.minSyncPeriod.duration, syncPeriod: daemon.syncPeriod.duration),
-            localAddresses: { LocalAddresses.read() }, logger: logger
+            localAddresses: { LocalAddresses.read(excludingInterfaces: excludedInterfaces) }, logger: logger
         ) { event in
             await status.observe(event)
             switch event {
@@ -69,7 +75,7 @@ struct Daemon {
         ]
         if let address = BindAddressValue(daemon.healthzBindAddress), address.port != 0 {
             services.append(ProxyHTTPServers.application(
-                host: ListenHosts.host(for: address, localAddresses: localAddresses), port: address.port,
+                host: ListenHosts.host(for: address.host, localAddresses: localAddresses), port: address.port,
                 name: "proxyd-healthz", budget: budget, logger: logger
             ) {
                 ProxyHTTPServers.healthRoutes($0, status: status, metrics: metrics)
@@ -77,7 +83,7 @@ struct Daemon {
         }
         if let address = BindAddressValue(daemon.metricsBindAddress), address.port != 0 {
             services.append(ProxyHTTPServers.application(
-                host: ListenHosts.host(for: address, localAddresses: localAddresses), port: address.port,
+                host: ListenHosts.host(for: address.host, localAddresses: localAddresses), port: address.port,
                 name: "proxyd-metrics", budget: budget, logger: logger
             ) {
                 ProxyHTTPServers.metricsRoutes($0, status: status, metrics: metrics, runner: runner)
@@ -88,22 +94,5 @@ struct Daemon {
         try await group.run()
         await healthChecks.stopAll()
         logger.info("stopped; proxyd's rules stay in the kernel until the next start or --cleanup")
-    }
-}
-
-/// A long-running task as a lifecycle service: cancelled when the group shuts down gracefully.
-struct TaskService: ServiceLifecycle.Service {
-    let name: String
-    let body: @Sendable () async throws -> Void
-
-    init(name: String, _ body: @escaping @Sendable () async throws -> Void) {
-        self.name = name
-        self.body = body
-    }
-
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await body()
-        }
     }
 }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Backends
+import ProxydConfiguration
 
 /// Flags of the long-running daemon (kube-proxy's names). Optional: nil means not given, so that the value
 /// comes from the defaults (or, with --config, from the file); ``DaemonSettings`` holds the resolved values.

@@ -1,6 +1,9 @@
 import ArgumentParser
+import Backends
 import Foundation
 import Logging
+import ProxydConfiguration
+import ProxyRuntime
 import ServiceModel
 
 /// How flags and the `--config` file combine into the effective configuration, as kube-proxy does it
@@ -76,17 +79,6 @@ extension ProxydCommand {
             serviceProxyName.map { _ in "--service-proxy-name" }, verbosity.map { _ in "--v" },
         ]
         return own.compactMap { $0 } + daemon.givenFlags + conntrack.givenFlags + apiServer.givenFlags
-    }
-
-    /// `--write-config-to`: the effective configuration as YAML; exit 1 when the file cannot be written.
-    static func writeConfiguration(_ options: ResolvedOptions, to path: String, logger: Logger) throws {
-        do throws(FileAccess.Failure) {
-            try FileAccess.write(Data(options.effectiveConfiguration.yaml().utf8), to: path)
-        } catch {
-            logger.error("--write-config-to \(path): \(error.reason)")
-            throw ExitCode(1)
-        }
-        logger.info("wrote the effective configuration", metadata: ["file": "\(path)"])
     }
 
     /// Logs the effective configuration once at start: warnings for what is ignored, one info line with what

@@ -2,6 +2,8 @@ import ArgumentParser
 import Backends
 import Foundation
 import Logging
+import ProxydConfiguration
+import ProxyRuntime
 import ServiceModel
 import Watcher
 
@@ -162,14 +164,14 @@ struct ProxydCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "proxyd")
         if let path = options.writeConfigTo {
-            try Self.writeConfiguration(options, to: path, logger: logger)
+            try WriteConfig(options: options, path: path, logger: logger).run()
             return
         }
         Self.logConfiguration(options, logger: logger)
         if options.cleanup {
             try await Cleanup(options: options, logger: logger).run()
         } else if options.initOnly {
-            NodeSetup.tune(options, logger: logger)
+            await InitOnly(options: options, logger: logger).run()
         } else if options.dryRun {
             try await DryRun(options: options, logger: logger).run()
         } else if options.once {
@@ -184,11 +186,8 @@ struct ProxydCommand: AsyncParsableCommand {
     func resolve() throws -> ResolvedOptions {
         var options = try resolveConfiguration()
         let format = output ?? options.output
-        if format == .nft, options.mode != .nftables {
-            throw ValidationError("--output=nft shows nftables rules; use it with --proxy-mode=nftables, or use --output=model")
-        }
-        if format == .iptables, options.mode != .iptables {
-            throw ValidationError("--output=iptables shows iptables rules; use it with --proxy-mode=iptables, or use --output=model")
+        if case .rules(let mode) = format, mode != options.mode {
+            throw ValidationError("--output=\(format) shows \(mode) rules; use it with --proxy-mode=\(mode), or use --output=model")
         }
         if once && dryRun {
             throw ValidationError("--once applies rules and --dry-run only shows them; pick one")
@@ -284,41 +283,4 @@ struct ProxydCommand: AsyncParsableCommand {
         }
         Foundation.exit(code == .validationFailure ? ExitCode.failure.rawValue : code.rawValue)
     }
-}
-
-/// The validated command line and configuration file.
-struct ResolvedOptions: Sendable {
-    var mode: ProxyMode
-    var configuration: ProxyConfiguration
-    var objectsPath: String?
-    var once: Bool
-    var dryRun: Bool
-    var cleanup: Bool
-    var daemon: DaemonSettings
-    var output: OutputFormat
-    var verbosity: Int
-    /// The API server, when objects do not come from --objects files.
-    var clientConnection = ClientConnectionSettings()
-    /// Node tuning for connection tracking (applied at start and by --init-only).
-    var conntrack = ConntrackTuning.kubeProxyDefaults
-    /// --init-only: apply node tuning and exit.
-    var initOnly = false
-    /// `--iptables-flavour`: which iptables the iptables mode runs.
-    var iptablesFlavour = IptablesFlavourOption.auto
-    /// `iptables.localhostNodePorts`: IPv4 NodePorts also on 127.0.0.1 (iptables mode).
-    var localhostNodePorts = true
-    /// The bit of the packet mark that flags traffic to masquerade (`iptables.masqueradeBit`, or
-    /// `nftables.masqueradeBit` in nftables mode, which proxyd only accepts as 14).
-    var masqueradeBit = 14
-    /// The configuration everything above was resolved from, defaults filled in: logged at start and written by
-    /// --write-config-to.
-    var effectiveConfiguration = KubeProxyConfiguration().withDefaults()
-    /// --config: the file the configuration was read from.
-    var configFile: String?
-    /// --write-config-to: write `effectiveConfiguration` here and exit.
-    var writeConfigTo: String?
-    /// Flags given with --config that the file overrides (warned about at start).
-    var ignoredFlags: [String] = []
-    /// Settings given that proxyd accepts but does not act on, each with the reason (warned about at start).
-    var ignoredSettings: [String] = []
 }

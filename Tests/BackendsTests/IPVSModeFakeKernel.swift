@@ -1,14 +1,15 @@
 @testable import Backends
+import ProxyTesting
 import ServiceModel
 
 /// IPVS mode's kernel in memory, for `IPVSProgram`'s tests: IPVS as `IPVSTable` gives operations the kernel's meaning
-/// (with connection counts a test sets), ipsets as `IPSetFakeKernel` and each family's tables as `IptablesFakeTables`
+/// (with connection counts a test sets), ipsets as `IPSetFakeKernel` and the tables as `FakeIptablesKernel`
 /// — each refusing what the real one would. The real drivers run in the VM (`VMChecks/IPVSProgramChecks`).
 actor IPVSModeFakeKernel: IPVSModeKernel {
     var ipvs = IPVSTable()
     var connections: [IPVSVirtualService: [IPVSRealServer.ID: IPVSConnectionCounts]] = [:]
     var sets = IPSetFakeKernel()
-    var tables: [IPFamily: IptablesFakeTables] = [.ipv4: IptablesFakeTables(), .ipv6: IptablesFakeTables()]
+    let iptables = FakeIptablesKernel()
     var local: [IPAddress]
     /// Node settings applied, in order; a refusal (a warning) for those named here.
     var tuned: [TuningSetting] = []
@@ -48,20 +49,13 @@ actor IPVSModeFakeKernel: IPVSModeKernel {
 
     func listSets() -> IPSetListing { sets.listing }
 
-    func restoreRules(_ input: IptablesRestoreInput) throws(IptablesError) {
+    func restoreRules(_ input: IptablesRestoreInput) async throws(IptablesError) {
         calls.append("rules \(input.family)")
-        do {
-            try tables[input.family]!.restore(input.text)
-        } catch let refused as IptablesFakeTables.Refused {
-            let meaning = input.checks[refused.line]
-            throw IptablesError(code: meaning == nil ? .refused : .checkFailed, family: input.family, message: refused.description, line: refused.line, checkMeaning: meaning)
-        } catch {
-            throw IptablesError(code: .failed, family: input.family, message: "\(error)")
-        }
+        try await iptables.restore(input)
     }
 
-    func listRules(_ family: IPFamily) -> IptablesTableListing {
-        IptablesTableListing(save: IptablesRendererTests.save(tables[family]!))
+    func listRules(_ family: IPFamily) async -> IptablesTableListing {
+        await iptables.listing(family)
     }
 
     func applyIPVS(_ operations: [IPVSOperation]) throws(IPVSApplyFailure) {
@@ -118,7 +112,7 @@ actor IPVSModeFakeKernel: IPVSModeKernel {
     func refuse(_ operation: IPVSOperation) { refusedOperations.insert(operation) }
     func accept(_ operation: IPVSOperation) { refusedOperations.remove(operation) }
     func refuseSetting(_ name: String) { refusedSettings.insert(name) }
-    func flush(_ family: IPFamily, table: String) { tables[family]!.flush(table) }
+    func flush(_ family: IPFamily, table: String) async { await iptables.flush(table, family: family) }
     func resetCalls() { calls = [] }
     func resetRequests() { requests = 0 }
 }

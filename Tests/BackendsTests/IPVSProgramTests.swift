@@ -1,4 +1,5 @@
 @testable import Backends
+import ProxyTesting
 import ServiceModel
 import Testing
 
@@ -171,7 +172,8 @@ struct IPVSProgramTests {
         let output = try await Self.fullSync(program, Self.states([Self.web([Self.web1])]))
         #expect(output.transaction.text.contains("# ip6tables-restore --noflush (IPv6)"))
         #expect(await kernel.sets.sets.keys.filter { $0.hasPrefix("PROXYD-6-") }.isEmpty)
-        #expect(await kernel.tables[.ipv6]!.proxydView.values.allSatisfy(\.isEmpty))
+        let v6Rules = await kernel.iptables.listing(.ipv6)
+        #expect(v6Rules["filter"].chains.isEmpty && v6Rules["nat"].chains.isEmpty && v6Rules["nat"].jumps.isEmpty)
         #expect(await !kernel.sets.entries(prefix: "PROXYD-CLUSTER-IP").isEmpty)
     }
 

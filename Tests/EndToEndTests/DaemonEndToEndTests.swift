@@ -5,7 +5,7 @@ import Testing
 
 /// The real proxyd daemon (`proxyd --config config.yaml`) in a lab node, following the fake API server, with
 /// real pods answering real connections from an outside client.
-@Suite("proxyd daemon end to end")
+@Suite("proxyd daemon end to end", .requiresRoot)
 struct DaemonEndToEndTests {
     let a = ScenarioAddresses(.ipv4)
     var clusterIP: String { a.clusterIP(10) }

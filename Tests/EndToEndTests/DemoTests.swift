@@ -16,7 +16,7 @@ import SystemPackage
 /// `make demo` — the built `proxyd-demo` — run whole as a newcomer runs it: every step's checks pass, and nothing it
 /// created outlives it, whether it finishes, fails or is interrupted with Ctrl-C.
 // A demo that stops answering (a hold that ignores Ctrl-C) fails the suite instead of hanging `make test`.
-@Suite("make demo", .timeLimit(.minutes(3)))
+@Suite("make demo", .requiresRoot, .timeLimit(.minutes(3)))
 struct DemoTests {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("examples").path

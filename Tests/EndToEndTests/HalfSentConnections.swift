@@ -22,8 +22,8 @@ final class HalfSentConnections: Sendable {
     /// Opens `count` connections to `127.0.0.1:port` in `namespace`, each sending a request line and a header
     /// but never the blank line that ends the head.
     static func open(count: Int, port: UInt16, namespace: String) async throws -> HalfSentConnections {
-        let thread = try KernelThread(name: "half-sent", networkNamespace: "/run/netns/\(namespace)")
-        let result: Result<[Int32], Failure> = await thread.perform {
+        let thread = try await KernelThread(name: "half-sent", networkNamespace: "/run/netns/\(namespace)")
+        let result: Result<[Int32], Failure> = try await thread.perform {
             var opened: [Int32] = []
             for _ in 0..<count {
                 let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -51,9 +51,9 @@ final class HalfSentConnections: Sendable {
 
     /// Waits until the server has closed every connection — a read returns end-of-file or a reset — or until
     /// `timeout` passes (a deadline for failures, not a synchronization); returns how many are still open.
-    func waitUntilTheServerClosesAll(timeout: Duration) async -> Int {
+    func waitUntilTheServerClosesAll(timeout: Duration) async throws -> Int {
         let descriptors = self.descriptors
-        return await thread.perform {
+        return try await thread.perform {
             let deadline = ContinuousClock.now + timeout
             var open = Set(descriptors)
             var buffer = [UInt8](repeating: 0, count: 4096)
@@ -73,9 +73,9 @@ final class HalfSentConnections: Sendable {
     }
 
     /// Closes every descriptor.
-    func close() async {
+    func close() async throws {
         let descriptors = self.descriptors
-        await thread.perform { for fd in descriptors { _ = Glibc.close(fd) } }
+        try await thread.perform { for fd in descriptors { _ = Glibc.close(fd) } }
         thread.stop()
     }
 

@@ -6,7 +6,7 @@ import Watcher
 
 /// `proxyd --kubeconfig K --once` against the fake API server programs exactly the rules `--objects` programs
 /// for the same objects: the API server source is a drop-in for files.
-@Suite("proxyd following an API server")
+@Suite("proxyd following an API server", .requiresRoot)
 struct APIServerOnceTests {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("examples").path

@@ -6,7 +6,7 @@ import Testing
 /// someone else's: proxyd's go, the others stay, and a second run still succeeds.
 ///
 /// (This kernel has no IPVS and no dummy interfaces; `IPVSCleanupVMTests` covers those in a VM.)
-@Suite("--cleanup against the kernel")
+@Suite("--cleanup against the kernel", .requiresRoot)
 struct CleanupTests {
     static let nat = """
         *nat

@@ -5,7 +5,7 @@ import Testing
 
 /// The real proxyd daemon cleans stale UDP conntrack entries after the sync that removed their endpoint, and
 /// counts them in kube-proxy's metric.
-@Suite("conntrack cleanup in the daemon")
+@Suite("conntrack cleanup in the daemon", .requiresRoot)
 struct ConntrackCleanupDaemonTests {
     /// Polls `condition` until it holds or `deadline` passes (the daemon posts no event a test could await).
     func eventually(_ what: String, within deadline: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {

@@ -4,7 +4,7 @@ import ServiceModel
 import Testing
 
 /// Stale UDP conntrack entries, made by real UDP through proxyd's real DNAT rules, deleted over ctnetlink.
-@Suite("conntrack reconciler against the kernel")
+@Suite("conntrack reconciler against the kernel", .requiresRoot)
 struct ConntrackReconcilerTests {
     static let configuration = ProxyConfiguration(
         nodeName: ServiceScenario.nodeName, clusterCIDRs: [LabTopology.clusterCIDRIPv4, LabTopology.clusterCIDRIPv6])
@@ -62,7 +62,7 @@ struct ConntrackReconcilerTests {
                 plan = plan.merging(ConntrackCleanupPlan(filters: padding))
                 #expect(plan.filters.count > ConntrackReconciler.perDestinationDumpLimit)
             }
-            let reconciler = try ConntrackReconciler(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let reconciler = try await ConntrackReconciler(networkNamespace: "/run/netns/\(lab.node.namespace)")
             let deleted = try await reconciler.reconcile(plan)
             #expect(deleted == 2)
 

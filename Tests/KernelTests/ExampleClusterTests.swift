@@ -5,7 +5,7 @@ import Testing
 
 /// The bundled example (examples/), programmed verbatim by `proxyd --once` as node-a, answers real connections,
 /// in every mode.
-@Suite("the example cluster through the real kernel")
+@Suite("the example cluster through the real kernel", .requiresRoot)
 struct ExampleClusterTests {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("examples").path

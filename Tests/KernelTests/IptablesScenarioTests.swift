@@ -5,7 +5,7 @@ import Testing
 /// The scenario table against the real kernel in iptables mode: `proxyd --once --proxy-mode=iptables` programs a
 /// lab node (the nft flavour, which auto-detection picks in a fresh namespace), real connections observe the
 /// outcome. The legacy flavour runs the same table.
-@Suite("iptables: every Service behaviour, packet by packet")
+@Suite("iptables: every Service behaviour, packet by packet", .requiresRoot)
 struct IptablesScenarioTests {
     @Test(arguments: ServiceScenarios.all(.iptables))
     func scenario(_ scenario: ServiceScenario) async throws {

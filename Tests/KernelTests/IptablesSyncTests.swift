@@ -6,7 +6,7 @@ import Testing
 
 /// How proxyd's iptables syncs behave against the kernel, in both flavours: partial syncs, a flushed table,
 /// refused inputs, localhost NodePorts, flavour detection.
-@Suite("iptables syncs against the kernel")
+@Suite("iptables syncs against the kernel", .requiresRoot)
 struct IptablesSyncTests {
     static let configuration = ProxyConfiguration(
         nodeName: ServiceScenario.nodeName, clusterCIDRs: [LabTopology.clusterCIDRIPv4, LabTopology.clusterCIDRIPv6],
@@ -43,7 +43,7 @@ struct IptablesSyncTests {
 
     func sync(_ backend: IptablesBackend, _ states: [DesiredState], _ changes: [DesiredStateDiff]?) async throws -> SyncResult {
         do throws(BackendSyncError) {
-            return try await backend.sync(states, changes: changes, forceFull: false)
+            return try await backend.sync(states, changes.map { .changes($0) } ?? .full)
         } catch {
             Issue.record("\(error.message)\n\(error.transaction)")
             throw error
@@ -175,7 +175,7 @@ struct IptablesSyncTests {
             let after = states(objects, families: [.ipv4])
             let diff = [DesiredStateDiff(from: before[0], to: after[0])]
             do throws(BackendSyncError) {
-                _ = try await backend.sync(after, changes: diff, forceFull: false)
+                _ = try await backend.sync(after, .changes(diff))
                 Issue.record("the kernel accepted deleting a chain another rule jumps to")
             } catch {
                 #expect(error.message.contains("line"), "\(error.message)")
@@ -223,12 +223,12 @@ struct IptablesSyncTests {
             let objects = a.nodes + [a.service("web", clusterIP: 10)]
             // Nothing anywhere: nft.
             let fresh = try await ProxydInLab.once(lab, objects: objects, flags: ["--proxy-mode", "iptables"])
-            #expect(fresh.stderr.contains("flavour=nft"), "\(fresh.stderr)")
+            #expect(fresh.stderr.contains("iptables flavour nft, detected from the node's rules"), "\(fresh.stderr)")
             _ = try await lab.exec(in: lab.node, try ProxydInLab.command(["--cleanup"])).requireSuccess()
             // kubelet's marker chain in the legacy tables: legacy.
             _ = try await lab.exec(in: lab.node, ["iptables-legacy", "-t", "mangle", "-N", "KUBE-KUBELET-CANARY"]).requireSuccess()
             let legacy = try await ProxydInLab.once(lab, objects: objects, flags: ["--proxy-mode", "iptables"])
-            #expect(legacy.stderr.contains("flavour=legacy"), "\(legacy.stderr)")
+            #expect(legacy.stderr.contains("iptables flavour legacy, detected from the node's rules"), "\(legacy.stderr)")
             let save = try await lab.exec(in: lab.node, ["iptables-legacy-save", "-t", "nat"]).requireSuccess().stdout
             #expect(save.contains(":PROXYD-SERVICES"))
         }

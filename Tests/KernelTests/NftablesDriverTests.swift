@@ -1,3 +1,4 @@
+import ProxyTesting
 import Backends
 import Foundation
 import Testing
@@ -25,11 +26,11 @@ final class ScratchNamespace {
     }
 }
 
-@Suite("nftables driver against the kernel")
+@Suite("nftables driver against the kernel", .requiresRoot)
 struct NftablesDriverTests {
     @Test func appliesATransactionAndListsIt() async throws {
         let namespace = try ScratchNamespace()
-        let driver = try NftablesDriver(networkNamespace: namespace.path)
+        let driver = try await NftablesDriver(networkNamespace: namespace.path)
         try await driver.apply(NftablesTransaction(lines: [
             "add table ip proxyd-test", "add chain ip proxyd-test c", "add rule ip proxyd-test c counter accept",
         ], isFull: true))
@@ -40,7 +41,7 @@ struct NftablesDriverTests {
 
     @Test func aFailingTransactionAppliesNothingAndNamesTheLine() async throws {
         let namespace = try ScratchNamespace()
-        let driver = try NftablesDriver(networkNamespace: namespace.path)
+        let driver = try await NftablesDriver(networkNamespace: namespace.path)
         try await driver.apply(NftablesTransaction(lines: ["add table ip proxyd-test"], isFull: true))
         let failing = NftablesTransaction(lines: [
             "add chain ip proxyd-test first",
@@ -59,7 +60,7 @@ struct NftablesDriverTests {
 
     @Test func aSyntaxErrorIsInvalidWithItsLine() async throws {
         let namespace = try ScratchNamespace()
-        let driver = try NftablesDriver(networkNamespace: namespace.path)
+        let driver = try await NftablesDriver(networkNamespace: namespace.path)
         do {
             try await driver.apply(NftablesTransaction(lines: ["add table ip proxyd-test", "add chian ip proxyd-test x"], isFull: true))
             Issue.record("a syntax error was accepted")
@@ -73,14 +74,14 @@ struct NftablesDriverTests {
     @Test func theDriverStaysInItsNamespace() async throws {
         let a = try ScratchNamespace()
         let b = try ScratchNamespace()
-        let driverA = try NftablesDriver(networkNamespace: a.path)
-        let driverB = try NftablesDriver(networkNamespace: b.path)
+        let driverA = try await NftablesDriver(networkNamespace: a.path)
+        let driverB = try await NftablesDriver(networkNamespace: b.path)
         try await driverA.apply(NftablesTransaction(lines: ["add table ip only-in-a"], isFull: true))
         let listingB = try await driverB.run("list tables")
         #expect(!listingB.contains("only-in-a"))
     }
 
-    @Test func aMissingNamespaceIsAClearError() {
-        #expect(throws: NftablesError.self) { try NftablesDriver(networkNamespace: "/run/netns/pxd-does-not-exist") }
+    @Test func aMissingNamespaceIsAClearError() async {
+        await #expect(throws: NftablesError.self) { try await NftablesDriver(networkNamespace: "/run/netns/pxd-does-not-exist") }
     }
 }

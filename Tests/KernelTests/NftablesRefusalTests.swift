@@ -6,7 +6,7 @@ import Testing
 
 /// One Service the kernel refuses must never stop the others, and text from objects must never reach the kernel
 /// as anything but text: against the real kernel, in lab namespaces.
-@Suite("nftables: a refused or hostile Service stops nothing else")
+@Suite("nftables: a refused or hostile Service stops nothing else", .requiresRoot)
 struct NftablesRefusalTests {
     static let configuration = NftablesSyncTests.configuration
 
@@ -41,13 +41,13 @@ struct NftablesRefusalTests {
         let a = ScenarioAddresses(.ipv4)
         try await NetworkLab.with(ServiceScenario.labSpec) { lab in
             _ = try await lab.serve(in: try lab.pod("web-1"), tcp: [8080])
-            let driver = try NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let driver = try await NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
             let backend = NftablesBackend(driver: driver)
             let good = states(a.nodes + [a.service("web", clusterIP: 10), a.slice("web", ready: ["web-1"])])
 
             // A full sync: the refused port is found and left out, the good Service is programmed.
             let first = adding(refused("bad", clusterIP: 20, endpoints: [a.pod("web-1")]), to: good)
-            let result = try await backend.sync(first, changes: nil, forceFull: false)
+            let result = try await backend.sync(first, .full)
             #expect(result.refusedServicePorts.map(\.description) == [
                 "Service default/bad port http (IPv4): the kernel refused its rules: value too large; not programmed"
             ])
@@ -57,11 +57,11 @@ struct NftablesRefusalTests {
 
             // It changes and is still refused: checked alone, it stays out and the partial sync goes on.
             let second = adding(refused("bad", clusterIP: 20, endpoints: [a.pod("web-1"), a.pod("web-2")]), to: good)
-            let partial = try await backend.sync(second, changes: diffs(first, second), forceFull: false)
+            let partial = try await backend.sync(second, .changes(diffs(first, second)))
             #expect(!partial.isFull)
             #expect(partial.refusedServicePorts.map(\.name.service.name) == ["bad"])
             // A periodic full sync does not check it again while it is unchanged.
-            let periodic = try await backend.sync(second, changes: nil, forceFull: true)
+            let periodic = try await backend.sync(second, .full)
             #expect(periodic.refusedServicePorts.count == 1)
             #expect(!periodic.warnings.contains { $0.contains("refused") })
 
@@ -70,14 +70,14 @@ struct NftablesRefusalTests {
                 a.service("web", clusterIP: 10), a.slice("web", ready: ["web-1"]),
                 a.service("bad", clusterIP: 20), a.slice("bad", ready: ["web-1"]),
             ])
-            let repaired = try await backend.sync(fixed, changes: diffs(second, fixed), forceFull: false)
+            let repaired = try await backend.sync(fixed, .changes(diffs(second, fixed)))
             #expect(!repaired.isFull)
             #expect(repaired.refusedServicePorts.isEmpty)
             #expect(try await lab.connect(from: lab.client, to: a.ip(a.clusterIP(20)), port: 80).replyName == "web-1")
 
             // A new refused Service in a partial sync: the sync turns full, leaves it out and keeps the rest.
             let third = adding(refused("worse", clusterIP: 30, endpoints: [a.pod("web-1")]), to: fixed)
-            let replaced = try await backend.sync(third, changes: diffs(fixed, third), forceFull: false)
+            let replaced = try await backend.sync(third, .changes(diffs(fixed, third)))
             #expect(replaced.isFull)
             #expect(replaced.refusedServicePorts.map(\.name.service.name) == ["worse"])
             #expect(try await lab.connect(from: lab.client, to: a.ip(a.clusterIP(10)), port: 80).replyName == "web-1")
@@ -95,16 +95,16 @@ struct NftablesRefusalTests {
         }
         try await NetworkLab.with(ServiceScenario.labSpec) { lab in
             _ = try await lab.serve(in: try lab.pod("web-1"), tcp: [8080])
-            let driver = try NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let driver = try await NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
             let backend = NftablesBackend(driver: driver)
             // `b` holds the load balancer first; `a` (which sorts first, so wins) claims it with a range inside b's.
             let before = states(a.nodes + [lb("b", clusterIP: 12, ranges: ["172.18.0.0/16"]), a.slice("b", ready: ["web-1"])])
-            _ = try await backend.sync(before, changes: nil, forceFull: false)
+            _ = try await backend.sync(before, .full)
             let after = states(a.nodes + [
                 lb("a", clusterIP: 11, ranges: [a.nodeNetwork, a.clientRange]), a.slice("a", ready: ["web-1"]),
                 lb("b", clusterIP: 12, ranges: ["172.18.0.0/16"]), a.slice("b", ready: ["web-1"]),
             ])
-            let result = try await backend.sync(after, changes: diffs(before, after), forceFull: false)
+            let result = try await backend.sync(after, .changes(diffs(before, after)))
             #expect(!result.isFull, "\(result.warnings)")
             #expect(result.refusedServicePorts.isEmpty)
             #expect(try await lab.connect(from: lab.client, to: a.ip(a.loadBalancerIP(9)), port: 80).replyName == "web-1")
@@ -134,7 +134,7 @@ struct NftablesRefusalTests {
             let canary = "table inet canary {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 9 counter packets 0 bytes 0 accept\n\t}\n}"
             try await lab.nft(in: lab.node, canary)
             let before = try await lab.exec(in: lab.node, ["nft", "list", "table", "inet", "canary"]).requireSuccess().stdout
-            let driver = try NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let driver = try await NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
             for _ in 0..<25 {
                 let name = Self.hostileName(&rng)
                 let namespace = Self.hostileName(&rng)

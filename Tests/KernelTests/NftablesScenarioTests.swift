@@ -4,7 +4,7 @@ import Testing
 
 /// The scenario table against the real kernel: `proxyd --once` programs a lab node, real connections observe
 /// the outcome.
-@Suite("nftables: every Service behaviour, packet by packet")
+@Suite("nftables: every Service behaviour, packet by packet", .requiresRoot)
 struct NftablesScenarioTests {
     @Test(arguments: ServiceScenarios.all(.nftables))
     func scenario(_ scenario: ServiceScenario) async throws {

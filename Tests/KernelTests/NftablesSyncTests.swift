@@ -5,7 +5,7 @@ import ServiceModel
 import Testing
 
 /// How proxyd's nftables syncs behave against the kernel: restarts, partial syncs, failures, cleanup.
-@Suite("nftables syncs against the kernel")
+@Suite("nftables syncs against the kernel", .requiresRoot)
 struct NftablesSyncTests {
     static let configuration = ProxyConfiguration(
         nodeName: ServiceScenario.nodeName, clusterCIDRs: [LabTopology.clusterCIDRIPv4, LabTopology.clusterCIDRIPv6])
@@ -62,18 +62,18 @@ struct NftablesSyncTests {
     @Test(arguments: 0..<6)
     func partialSyncsLeaveExactlyWhatAFullSyncOfTheFinalStateWould(seed: Int) async throws {
         try await NetworkLab.with(LabSpec(pods: [])) { lab in
-            let driver = try NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let driver = try await NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
             let backend = NftablesBackend(driver: driver)
             var cluster = RandomCluster(seed: UInt64(seed), nodeName: ServiceScenario.nodeName)
             let node = Fixtures.node(ServiceScenario.nodeName, addresses: ["172.18.0.2", "fd00:172:18::2"])
             var last = states(cluster.objects(node: node))
-            _ = try await backend.sync(last, changes: nil, forceFull: false)
+            _ = try await backend.sync(last, .full)
             for _ in 0..<8 {
                 let previous = last
                 last = states(cluster.objects(node: node))
                 let diffs = zip(previous, last).map { DesiredStateDiff(from: $0, to: $1) }
                 do throws(BackendSyncError) {
-                    let result = try await backend.sync(last, changes: diffs, forceFull: false)
+                    let result = try await backend.sync(last, .changes(diffs))
                     #expect(!result.isFull)
                 } catch {
                     Issue.record("\(error.message)\n\(error.transaction)")
@@ -82,7 +82,7 @@ struct NftablesSyncTests {
             }
             let afterPartials = try await listing(driver)
             // A fresh backend knows nothing and replaces the tables: the reference content.
-            _ = try await NftablesBackend(driver: driver).sync(last, changes: nil, forceFull: true)
+            _ = try await NftablesBackend(driver: driver).sync(last, .full)
             let afterFull = try await listing(driver)
             #expect(afterPartials == afterFull)
         }
@@ -91,21 +91,21 @@ struct NftablesSyncTests {
     @Test func aRefusedPartialSyncIsAnsweredAtOnceByAFullOne() async throws {
         let a = ScenarioAddresses(.ipv4)
         try await NetworkLab.with(LabSpec(pods: [])) { lab in
-            let driver = try NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let driver = try await NftablesDriver(networkNamespace: "/run/netns/\(lab.node.namespace)")
             let backend = NftablesBackend(driver: driver)
             let before = states(a.nodes + [a.service("web", clusterIP: 10), a.slice("web", ready: ["web-1"])])
-            _ = try await backend.sync(before, changes: nil, forceFull: false)
+            _ = try await backend.sync(before, .full)
             // Someone removes an element behind proxyd's back; the next partial sync deletes it again and is refused.
             try await lab.nft(in: lab.node, "delete element ip proxyd service-ips { 10.96.0.10 . tcp . 80 }")
             // The Service goes, so the partial sync deletes the element that is no longer there.
             let after = states(a.nodes + [a.service("new", clusterIP: 12), a.slice("new", ready: ["web-2"])])
-            let result = try await backend.sync(after, changes: zip(before, after).map { DesiredStateDiff(from: $0, to: $1) }, forceFull: false)
+            let result = try await backend.sync(after, .changes(zip(before, after).map { DesiredStateDiff(from: $0, to: $1) }))
             #expect(result.isFull)
-            #expect(result.warnings.contains { $0.hasPrefix("the kernel refused a partial sync (Could not process rule: No such file or directory); replacing proxyd's tables instead") }, "\(result.warnings)")
+            #expect(result.warnings.contains { $0.hasPrefix("the kernel refused a partial sync (Could not process rule: No such file or directory); replacing proxyd's rules instead") }, "\(result.warnings)")
             #expect(result.refusedServicePorts.isEmpty)
             let listing = try await listing(driver)
             // What a backend that never saw the refusal programs.
-            _ = try await NftablesBackend(driver: driver).sync(after, changes: nil, forceFull: true)
+            _ = try await NftablesBackend(driver: driver).sync(after, .full)
             #expect(try await self.listing(driver) == listing)
             #expect(listing.contains("10.96.0.12 . tcp . 80"))
         }

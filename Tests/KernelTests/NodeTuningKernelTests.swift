@@ -5,7 +5,7 @@ import ProxyTesting
 import Testing
 
 /// Node tuning against the kernel's real per-network-namespace sysctls, inside a lab namespace (never the host's).
-@Suite("node tuning against the kernel")
+@Suite("node tuning against the kernel", .requiresRoot)
 struct NodeTuningKernelTests {
     static let netfilter = "/proc/sys/net/netfilter/"
 
@@ -20,10 +20,10 @@ struct NodeTuningKernelTests {
             let names = ["nf_conntrack_tcp_timeout_established", "nf_conntrack_tcp_be_liberal", "nf_conntrack_udp_timeout", "nf_conntrack_max"]
             let hostBefore = names.map { Self.read(Self.netfilter + $0) }
 
-            let thread = try KernelThread(name: "tuning-test", networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let thread = try await KernelThread(name: "tuning-test", networkNamespace: "/run/netns/\(lab.node.namespace)")
             defer { thread.stop() }
             // /proc/sys/net follows the network namespace of the *thread* that opens the file.
-            let (inside, maxMode) = thread.performAndWait { () -> ([String?], mode_t) in
+            let (inside, maxMode) = try await thread.perform { () -> ([String?], mode_t) in
                 var info = stat()
                 stat(Self.netfilter + "nf_conntrack_max", &info)
                 return (names.map { Self.read(Self.netfilter + $0) }, info.st_mode)
@@ -41,7 +41,7 @@ struct NodeTuningKernelTests {
                 maxPerCore: currentMax + 4096, min: 0, tcpEstablishedTimeout: .seconds(established + 17), tcpCloseWaitTimeout: nil,
                 tcpBeLiberal: true, udpTimeout: .seconds(47))
             let applier = NodeTuningApplier(hashsizePath: hashsize, cpuCount: 1)
-            let report = thread.performAndWait { applier.apply(tuning) }
+            let report = try await thread.perform { applier.apply(tuning) }
 
             #expect(report.changes.map(\.name) == [
                 "nf_conntrack hashsize", "net.netfilter.nf_conntrack_tcp_timeout_established",
@@ -64,7 +64,7 @@ struct NodeTuningKernelTests {
             #expect(names.map { Self.read(Self.netfilter + $0) } == hostBefore)
 
             // A second run finds everything in place and writes nothing.
-            let again = thread.performAndWait { applier.apply(tuning) }
+            let again = try await thread.perform { applier.apply(tuning) }
             #expect(again.changes.isEmpty, "\(again)")
         }
     }

@@ -3,7 +3,7 @@ import ServiceModel
 import Testing
 
 /// The topology is wired as documented, before any proxy rule exists.
-@Suite
+@Suite(.requiresRoot)
 struct LabConnectivityTests {
     @Test("every host reaches every pod directly, both families, and the pod sees the host's own address")
     func everyHostReachesEveryPod() async throws {

@@ -4,7 +4,7 @@ import Testing
 
 /// Filter verdicts as a client sees them. Each case first proves the port answers, then applies one rule
 /// in the node's input hook, so the changed outcome can only come from that rule.
-@Suite
+@Suite(.requiresRoot)
 struct LabFilterTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var proto: TransportProtocol

@@ -5,7 +5,7 @@ import ServiceModel
 import Testing
 
 /// Labs never collide and never leave anything behind.
-@Suite
+@Suite(.requiresRoot)
 struct LabIsolationTests {
     /// What a test body saw of its lab, to check after teardown.
     struct Footprint: Sendable {

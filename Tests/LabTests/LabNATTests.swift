@@ -4,7 +4,7 @@ import Testing
 
 /// DNAT and masquerade as the lab observes them: the name and peer a lab server reports, and the node's
 /// conntrack entry. Rules are a small hand-written `labtest` table in the node namespace.
-@Suite
+@Suite(.requiresRoot)
 struct LabNATTests {
     static let nodePort: UInt16 = 30080
     static let podPort: UInt16 = 8080

@@ -1,8 +1,9 @@
+import Backends
 import Foundation
 import Testing
 import Yams
 
-@testable import proxyd
+@testable import ProxydConfiguration
 
 /// Reading KubeProxyConfiguration files: every field, strictly, with errors naming file, line and field.
 @Suite("configuration file")

@@ -4,6 +4,7 @@ import Foundation
 import ServiceModel
 import Testing
 
+@testable import ProxydConfiguration
 @testable import proxyd
 
 /// Flags and the configuration file combined into the values proxyd runs with, as kube-proxy combines them.
@@ -126,7 +127,7 @@ struct ConfigurationResolutionTests {
         #expect(options.mode == .iptables)
         #expect(options.objectsPath == "dir" && options.dryRun)
         // --dry-run prints the mode's own rules unless --output says otherwise.
-        #expect(options.output == .iptables)
+        #expect(options.output == .rules(.iptables))
     }
 
     @Test func iptablesFlagsAndOutputFollowTheMode() throws {
@@ -138,7 +139,7 @@ struct ConfigurationResolutionTests {
         #expect(options.iptablesFlavour == .legacy)
         #expect(try Self.resolve(["--objects", "x", "--proxy-mode", "iptables"]).localhostNodePorts)
         #expect(try Self.resolve(["--objects", "x", "--proxy-mode", "iptables"]).iptablesFlavour == .auto)
-        #expect(try Self.resolve(["--objects", "x"]).output == .nft)
+        #expect(try Self.resolve(["--objects", "x"]).output == .rules(.nftables))
         #expect(Self.message(["--objects", "x", "--dry-run", "--output", "iptables"])
             == "--output=iptables shows iptables rules; use it with --proxy-mode=iptables, or use --output=model")
         #expect(Self.message(["--objects", "x", "--proxy-mode", "iptables", "--dry-run", "--output", "nft"])
@@ -250,8 +251,12 @@ struct ConfigurationResolutionTests {
         #expect(once.withDefaults() == once)
         #expect(once.ignoredSettings().isEmpty, "a written default configuration warns about nothing")
         #expect(once.mode == "nftables" && once.nodePortAddresses == ["primary"])
-        #expect(KubeProxyConfiguration(mode: "iptables").withDefaults().nodePortAddresses == [])
-        #expect(KubeProxyConfiguration(bindAddress: "::").withDefaults().metricsBindAddress == "[::1]:10249")
+        var iptables = KubeProxyConfiguration()
+        iptables.mode = "iptables"
+        #expect(iptables.withDefaults().nodePortAddresses == [])
+        var ipv6 = KubeProxyConfiguration()
+        ipv6.bindAddress = "::"
+        #expect(ipv6.withDefaults().metricsBindAddress == "[::1]:10249")
     }
 
     // MARK: - Helpers

@@ -1,6 +1,7 @@
 import Testing
 
-@testable import proxyd
+import ProxyRuntime
+@testable import ProxydConfiguration
 
 /// Go durations as kube-proxy's flags and files take them: Go's syntax and Go's range, exactly.
 @Suite("Go durations")

@@ -1,7 +1,8 @@
 import ServiceModel
 import Testing
 
-@testable import proxyd
+import ProxyRuntime
+import ProxydConfiguration
 
 /// Where proxyd's HTTP servers listen, from the NodePort addresses and the node's own addresses.
 @Suite("listen hosts")
@@ -44,6 +45,6 @@ struct ListenHostsTests {
     ])
     func aWildcardBindAddressListensOnTheFamiliesTheNodeHas(address: String, local: [IPAddress], expected: String) throws {
         let bind = try #require(BindAddressValue(address))
-        #expect(ListenHosts.host(for: bind, localAddresses: local) == expected)
+        #expect(ListenHosts.host(for: bind.host, localAddresses: local) == expected)
     }
 }

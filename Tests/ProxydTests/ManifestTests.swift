@@ -5,6 +5,7 @@ import Subprocess
 import Testing
 import Yams
 
+@testable import ProxydConfiguration
 @testable import proxyd
 
 #if canImport(System)

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import proxyd
+@testable import ProxyRuntime
 
 /// The `process_*` metrics, from `/proc` as the kernel writes it.
 @Suite("process metrics")

@@ -9,48 +9,46 @@ import ServiceModel
 ///
 /// - Important: Only entries a filter matches are ever deleted. An entry that vanished between dump and delete
 ///   (expired, or deleted by someone else) is not counted and is not an error.
-public final class ConntrackReconciler: Sendable {
+public actor ConntrackReconciler {
     private let thread: KernelThread
     private let socket: SocketBox
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
 
     /// Above this many filters of one family and protocol, one dump of all their entries replaces per-filter
     /// dumps.
     public static let perDestinationDumpLimit = 8
 
     /// Opens a ctnetlink socket in the current network namespace, or in `networkNamespace` (`/run/netns/NAME`).
-    public init(networkNamespace: String? = nil) throws(ConntrackError) {
+    public init(networkNamespace: String? = nil) async throws(ConntrackError) {
         do {
-            thread = try KernelThread(name: "proxyd-conntrack", networkNamespace: networkNamespace)
+            thread = try await KernelThread(name: "proxyd-conntrack", networkNamespace: networkNamespace)
         } catch {
             throw ConntrackError(error.description)
         }
-        let opened = thread.performAndWait { () -> Result<SocketBox, ConntrackError> in
-            do throws(ConntrackError) {
-                return .success(SocketBox(try ConntrackSocket()))
-            } catch {
-                return .failure(error)
+        // Opened on the thread, in its namespace.
+        let opened: Result<SocketBox, ConntrackError>
+        do {
+            opened = try await thread.perform { () -> Result<SocketBox, ConntrackError> in
+                do throws(ConntrackError) {
+                    return .success(SocketBox(try ConntrackSocket()))
+                } catch {
+                    return .failure(error)
+                }
             }
+        } catch {
+            throw ConntrackError(error.description)
         }
-        switch opened {
-        case .success(let box): socket = box
-        case .failure(let error):
-            thread.stop()
-            throw error
-        }
+        socket = try opened.get()
     }
-
-    deinit { thread.stop() }
 
     /// Deletes the entries the plan finds stale (`ConntrackCleanupPlan.staleFlowMatcher()`) and returns how many it deleted.
     ///
     /// - Throws: `ConntrackError` with `deletedBeforeFailure` when a dump or a delete fails; entries deleted
     ///   until then stay deleted.
-    public func reconcile(_ plan: ConntrackCleanupPlan) async throws(ConntrackError) -> Int {
+    public func reconcile(_ plan: ConntrackCleanupPlan) throws(ConntrackError) -> Int {
         if plan.isEmpty { return 0 }
-        let socket = self.socket
-        return try await thread.perform { () throws(ConntrackError) -> Int in
-            try Self.reconcile(plan, with: socket.socket)
-        }
+        return try Self.reconcile(plan, with: socket.socket)
     }
 
     private static func reconcile(_ plan: ConntrackCleanupPlan, with socket: ConntrackSocket) throws(ConntrackError) -> Int {
@@ -89,7 +87,7 @@ public final class ConntrackReconciler: Sendable {
         }
     }
 
-    /// The socket, handed between the owner and the kernel thread that alone uses it.
+    /// The socket, opened on the kernel thread and used only there.
     private final class SocketBox: @unchecked Sendable {
         let socket: ConntrackSocket
         init(_ socket: ConntrackSocket) { self.socket = socket }

@@ -47,7 +47,7 @@ final class ConntrackSocket {
         // `!ipv6_addr_cmp`, so a filtered IPv6 dump returns every entry *except* those to the address): narrow IPv6
         // dumps by protocol and port only and let `keep` check the address.
         let address = family == .ipv4 ? address : nil
-        var addressBytes = address.map(Self.bytes) ?? [UInt8](repeating: 0, count: 16)
+        var addressBytes = address?.inetAddressBytes ?? [UInt8](repeating: 0, count: 16)
         let length: Int = buffer.withUnsafeMutableBytes { raw in
             addressBytes.withUnsafeMutableBufferPointer { addressPointer in
                 let header = cconntrack_put_dump_request(
@@ -133,37 +133,20 @@ final class ConntrackSocket {
         case AF_INET6: family = .ipv6
         default: return nil
         }
-        func address(_ bytes: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)) -> IPAddress {
-            withUnsafeBytes(of: bytes) { Self.address(Array($0), family: family) }
+        func address(_ bytes: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)) -> IPAddress? {
+            withUnsafeBytes(of: bytes) { IPAddress(inetAddressBytes: $0, family: family) }
         }
+        guard let originalSource = address(raw.orig_src), let originalDestination = address(raw.orig_dst),
+            let replySource = address(raw.repl_src), let replyDestination = address(raw.repl_dst)
+        else { return nil }
         return ConntrackFlow(
             family: family, protocolNumber: raw.l4proto,
             original: .init(
-                source: address(raw.orig_src), destination: address(raw.orig_dst), sourcePort: raw.orig_sport,
+                source: originalSource, destination: originalDestination, sourcePort: raw.orig_sport,
                 destinationPort: raw.orig_dport),
             reply: .init(
-                source: address(raw.repl_src), destination: address(raw.repl_dst), sourcePort: raw.repl_sport,
+                source: replySource, destination: replyDestination, sourcePort: raw.repl_sport,
                 destinationPort: raw.repl_dport))
-    }
-
-    /// 16 bytes, network order, IPv4 in the first 4.
-    static func bytes(_ address: IPAddress) -> [UInt8] {
-        switch address {
-        case .v4(let v4):
-            withUnsafeBytes(of: v4.value.bigEndian) { Array($0) } + [UInt8](repeating: 0, count: 12)
-        case .v6(let v6):
-            withUnsafeBytes(of: v6.high.bigEndian) { Array($0) } + withUnsafeBytes(of: v6.low.bigEndian) { Array($0) }
-        }
-    }
-
-    static func address(_ bytes: [UInt8], family: IPFamily) -> IPAddress {
-        func word<T: FixedWidthInteger>(_ range: Range<Int>, _: T.Type) -> T {
-            bytes[range].reduce(T(0)) { ($0 << 8) | T($1) }
-        }
-        switch family {
-        case .ipv4: return .v4(IPv4Address(word(0..<4, UInt32.self)))
-        case .ipv6: return .v6(IPv6Address(high: word(0..<8, UInt64.self), low: word(8..<16, UInt64.self)))
-        }
     }
 
     static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }

@@ -3,35 +3,41 @@ import Glibc
 import ServiceModel
 
 /// The only code that changes IPVS and proxyd's dummy interface: applies plans one operation (one netlink request)
-/// at a time, and lists what the kernel holds, on a dedicated kernel thread (optionally inside another network
-/// namespace).
+/// at a time, and lists what the kernel holds. An actor whose methods run on a dedicated kernel thread (optionally
+/// inside another network namespace), which owns the netlink sockets.
 ///
 /// The IPVS family is resolved once, in `init`. Binding an address creates the dummy interface
 /// (`ProxydNames.ipvsInterface`) first when it is missing.
-public final class IPVSDriver: Sendable {
-    let thread: KernelThread
+public actor IPVSDriver {
+    private let thread: KernelThread
     private let context: Context
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
 
     /// Opens IPVS in the current network namespace, or in `networkNamespace` (`/run/netns/NAME`) for tests.
     ///
     /// - Throws: `IPVSError` with code `missingFromKernel` when the kernel has no IPVS.
-    public init(networkNamespace: String? = nil) throws(IPVSError) {
+    public init(networkNamespace: String? = nil) async throws(IPVSError) {
         do {
-            thread = try KernelThread(name: "proxyd-ipvs", networkNamespace: networkNamespace)
+            thread = try await KernelThread(name: "proxyd-ipvs", networkNamespace: networkNamespace)
         } catch {
             throw IPVSError(.failed, error.description)
         }
-        let opened: Result<Context, IPVSError> = thread.performAndWait {
-            do throws(IPVSError) {
-                return .success(try Context())
-            } catch {
-                return .failure(error)
+        // Opened on the thread, in its namespace.
+        let opened: Result<Context, IPVSError>
+        do {
+            opened = try await thread.perform {
+                do throws(IPVSError) {
+                    return .success(try Context())
+                } catch {
+                    return .failure(error)
+                }
             }
+        } catch {
+            throw IPVSError(.failed, error.description)
         }
         context = try opened.get()
     }
-
-    deinit { thread.stop() }
 
     /// Applies operations in order, each its own netlink request; returns how many were applied.
     ///
@@ -40,72 +46,58 @@ public final class IPVSDriver: Sendable {
     ///
     /// - Throws: `IPVSApplyFailure` naming every refused operation, when any was.
     @discardableResult
-    public func apply(_ operations: [IPVSOperation]) async throws(IPVSApplyFailure) -> Int {
-        let context = self.context
-        return try await thread.perform { () throws(IPVSApplyFailure) -> Int in
-            var applied = 0
-            var skipped = 0
-            var refusals: [IPVSApplyFailure.Refusal] = []
-            var unavailable = Set<IPVSVirtualService>()
-            for (index, operation) in operations.enumerated() {
-                if let service = operation.service, unavailable.contains(service) {
-                    skipped += 1
+    public func apply(_ operations: [IPVSOperation]) throws(IPVSApplyFailure) -> Int {
+        var applied = 0
+        var skipped = 0
+        var refusals: [IPVSApplyFailure.Refusal] = []
+        var unavailable = Set<IPVSVirtualService>()
+        for (index, operation) in operations.enumerated() {
+            if let service = operation.service, unavailable.contains(service) {
+                skipped += 1
+                continue
+            }
+            do throws(IPVSError) {
+                try context.perform(operation)
+                applied += 1
+            } catch {
+                if operation.isRemoval && error.isNotFound {
+                    applied += 1
                     continue
                 }
-                do throws(IPVSError) {
-                    try context.perform(operation)
-                    applied += 1
-                } catch {
-                    if operation.isRemoval && error.isNotFound {
-                        applied += 1
-                        continue
-                    }
-                    refusals.append(.init(index: index, operation: operation, error: error))
-                    if case .addVirtualServer(let server) = operation { unavailable.insert(server.service) }
-                }
+                refusals.append(.init(index: index, operation: operation, error: error))
+                if case .addVirtualServer(let server) = operation { unavailable.insert(server.service) }
             }
-            guard refusals.isEmpty else {
-                throw IPVSApplyFailure(total: operations.count, applied: applied, skipped: skipped, refusals: refusals)
-            }
-            return applied
         }
+        guard refusals.isEmpty else {
+            throw IPVSApplyFailure(total: operations.count, applied: applied, skipped: skipped, refusals: refusals)
+        }
+        return applied
     }
 
     /// Lists what the kernel holds: every virtual server, the real servers of those of `family` (with connection
     /// counts), and the addresses of proxyd's dummy interface. One dump for the virtual servers and one per
     /// virtual server of the family: this is what a full plan costs.
-    public func kernelState(family: IPFamily) async throws(IPVSError) -> IPVSKernelState {
-        let context = self.context
-        return try await thread.perform { () throws(IPVSError) -> IPVSKernelState in
-            var state = IPVSKernelState(virtualServers: try context.ipvs.virtualServers())
-            for server in state.virtualServers where server.service.firewallMark == 0 && server.service.address?.family == family {
-                state.realServers[server.service] = try context.ipvs.realServers(of: server.service)
-            }
-            state.boundAddresses = NetworkInterfaces.addresses(of: ProxydNames.ipvsInterface)
-            return state
+    public func kernelState(family: IPFamily) throws(IPVSError) -> IPVSKernelState {
+        var state = IPVSKernelState(virtualServers: try context.ipvs.virtualServers())
+        for server in state.virtualServers where server.service.firewallMark == 0 && server.service.address?.family == family {
+            state.realServers[server.service] = try context.ipvs.realServers(of: server.service)
         }
+        state.boundAddresses = NetworkInterfaces.addresses(of: ProxydNames.ipvsInterface)
+        return state
     }
 
     /// The real servers of some virtual servers with their connection counts (for `IPVSPlanner.finishDrains`):
     /// one dump each.
-    public func realServers(of services: [IPVSVirtualService]) async throws(IPVSError) -> [IPVSVirtualService: [IPVSRealServerStatus]] {
-        let context = self.context
-        return try await thread.perform { () throws(IPVSError) -> [IPVSVirtualService: [IPVSRealServerStatus]] in
-            var listed: [IPVSVirtualService: [IPVSRealServerStatus]] = [:]
-            for service in services { listed[service] = try context.ipvs.realServers(of: service) }
-            return listed
-        }
+    public func realServers(of services: [IPVSVirtualService]) throws(IPVSError) -> [IPVSVirtualService: [IPVSRealServerStatus]] {
+        var listed: [IPVSVirtualService: [IPVSRealServerStatus]] = [:]
+        for service in services { listed[service] = try context.ipvs.realServers(of: service) }
+        return listed
     }
 
     /// Netlink requests sent so far: IPVS (including the family lookup) and rtnetlink.
-    public var requestCount: Int {
-        get async {
-            let context = self.context
-            return await thread.perform { context.ipvs.requestCount + context.route.requestCount }
-        }
-    }
+    public var requestCount: Int { context.ipvs.requestCount + context.route.requestCount }
 
-    /// The IPVS client and the rtnetlink socket; used only on the driver's thread.
+    /// The IPVS client and the rtnetlink socket; used only on the driver's thread (opened there, then actor state).
     final class Context: @unchecked Sendable {
         let ipvs: IPVSNetlink
         let route: NetlinkSocket

@@ -17,9 +17,9 @@ public struct IPVSModeDriver: IPVSModeKernel {
     ///
     /// - Throws: What is missing, as `BackendSyncError` (`unavailable`): IPVS in the kernel, `ipset`, the iptables
     ///   of `flavour`.
-    public init(flavour: IptablesFlavour, networkNamespace: String? = nil) throws(BackendSyncError) {
+    public init(flavour: IptablesFlavour, networkNamespace: String? = nil) async throws(BackendSyncError) {
         do {
-            ipvs = try IPVSDriver(networkNamespace: networkNamespace)
+            ipvs = try await IPVSDriver(networkNamespace: networkNamespace)
         } catch {
             throw BackendSyncError(.unavailable, message: "cannot use IPVS: \(error)")
         }

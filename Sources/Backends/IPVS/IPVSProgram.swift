@@ -1,5 +1,8 @@
 import ServiceModel
 
+/// The IPVS backend: the generic sync engine over IPVS mode's program.
+public typealias IPVSBackend = SyncEngine<IPVSProgram>
+
 /// IPVS mode's part of a sync, as the generic sync engine drives it: `IPVSModeRenderer`'s transactions applied
 /// through one `IPVSModeKernel`.
 ///
@@ -18,9 +21,14 @@ import ServiceModel
 ///   left, every `drainCheckInterval` while any is draining.
 ///
 /// - Important: Rendering (`full`, `partial`) is pure (`renderer`); everything else goes through `kernel`.
-public struct IPVSProgram: Sendable {
+public struct IPVSProgram: KernelProgram {
     public typealias Committed = [IPFamily: IPVSRendering]
     public typealias Listing = IPVSListing
+
+    public static let mode = ProxyMode.ipvs
+    /// Every periodic sync is full, from the kernel's listing, as kube-proxy's IPVS mode does (it re-reads the node's
+    /// addresses and finds what someone else changed in IPVS); hence no separate full-sync period matters.
+    public static let resync = ResyncPolicy(periodic: .full, fullSyncPeriod: ResyncPolicy.kubeProxyFullSyncPeriod)
 
     public let kernel: any IPVSModeKernel
     public let renderer: IPVSModeRenderer
@@ -100,7 +108,7 @@ public struct IPVSProgram: Sendable {
             }
         }
         var changed = false
-        func failure(_ code: BackendSyncErrorCode, _ message: String) -> BackendSyncError {
+        func failure(_ code: BackendSyncError.Code, _ message: String) -> BackendSyncError {
             BackendSyncError(changed ? .partiallyApplied : code, message: message, transaction: transaction.text)
         }
         for part in transaction.families where !part.sets.isEmpty {
@@ -115,7 +123,7 @@ public struct IPVSProgram: Sendable {
             do {
                 try await kernel.restoreRules(part.rules)
             } catch {
-                let code: BackendSyncErrorCode =
+                let code: BackendSyncError.Code =
                     switch error.code {
                     case .checkFailed: .stale
                     case .refused: .refused

@@ -83,8 +83,8 @@ public enum IPVSReply {
     }
 
     static func address(_ bytes: ArraySlice<UInt8>, family: UInt16, of what: String) throws(IPVSError) -> IPAddress {
-        let length = Int32(family) == AF_INET ? 4 : Int32(family) == AF_INET6 ? 16 : 0
-        guard length > 0, bytes.count >= length, let address = IPAddress(networkOrderBytes: bytes.prefix(length)) else {
+        let addressFamily: IPFamily? = Int32(family) == AF_INET ? .ipv4 : Int32(family) == AF_INET6 ? .ipv6 : nil
+        guard let addressFamily, let address = IPAddress(inetAddressBytes: bytes, family: addressFamily) else {
             throw IPVSError(.malformedAnswer, "IPVS listed a \(what) with address family \(family) and \(bytes.count) address bytes")
         }
         return address

@@ -98,8 +98,7 @@ public struct IPVSRequest: Sendable, Hashable {
 
     /// An address as the kernel's `union nf_inet_addr`: 16 bytes, IPv4 in the first 4, in network order.
     static func addressBytes(_ address: IPAddress?) -> [UInt8] {
-        let bytes = address?.networkOrderBytes ?? []
-        return bytes + [UInt8](repeating: 0, count: 16 - bytes.count)
+        address?.inetAddressBytes ?? [UInt8](repeating: 0, count: 16)
     }
 
     static func putIdentity(_ service: IPVSVirtualService, into writer: inout NetlinkAttributeWriter) {

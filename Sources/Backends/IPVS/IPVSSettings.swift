@@ -9,11 +9,22 @@ public struct IPVSSettings: Sendable, Hashable {
     /// Answer ARP only for addresses of the receiving interface (`--ipvs-strict-arp`): `arp_ignore=1`,
     /// `arp_announce=2`, so the Service addresses on proxyd's dummy interface are not announced on the network.
     public var strictARP: Bool
+    /// IPVS's connection timeouts (`--ipvs-tcp-timeout`, `--ipvs-tcpfin-timeout`, `--ipvs-udp-timeout`, as
+    /// `ipvsadm --set` sets them); nil leaves the kernel's.
+    public var tcpTimeout: Duration?
+    public var tcpFinTimeout: Duration?
+    public var udpTimeout: Duration?
 
-    public init(scheduler: IPVSScheduler = .roundRobin, excludeCIDRs: [CIDR] = [], strictARP: Bool = false) {
+    public init(
+        scheduler: IPVSScheduler = .roundRobin, excludeCIDRs: [CIDR] = [], strictARP: Bool = false, tcpTimeout: Duration? = nil,
+        tcpFinTimeout: Duration? = nil, udpTimeout: Duration? = nil
+    ) {
         self.scheduler = scheduler
         self.excludeCIDRs = excludeCIDRs
         self.strictARP = strictARP
+        self.tcpTimeout = tcpTimeout
+        self.tcpFinTimeout = tcpFinTimeout
+        self.udpTimeout = udpTimeout
     }
 
     /// Validates the settings as an operator wrote them. An empty scheduler means the default (rr), as in

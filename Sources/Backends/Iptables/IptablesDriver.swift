@@ -7,7 +7,7 @@ import ServiceModel
 ///
 /// - Important: Waits for the xtables lock at most `lockWaitSeconds` (`-w`) instead of failing at once when
 ///   another program holds it (the legacy flavour takes the lock; nft ignores it).
-public struct IptablesDriver: Sendable {
+public struct IptablesDriver: IptablesKernel {
     public let flavour: IptablesFlavour
     /// A network namespace path (`/run/netns/NAME`) the commands run in, through `nsenter --net`.
     public let networkNamespace: String?
@@ -63,11 +63,19 @@ public struct IptablesDriver: Sendable {
         guard output.succeeded else { throw IptablesError.restoreFailed(output.stderr, input: input) }
     }
 
+    /// Parses and builds one family's input without committing it (`iptables-restore --test`).
+    public func test(_ input: IptablesRestoreInput) async throws(IptablesError) {
+        guard !input.isEmpty else { return }
+        let tool = tools[input.family]!.restore
+        let output = try await run(tool, ["-w", String(lockWaitSeconds), "--noflush", "--test"], input: input.text, family: input.family)
+        guard output.succeeded else { throw IptablesError.restoreFailed(output.stderr, input: input) }
+    }
+
     /// `iptables-save -t table` of one family; empty when the table does not exist.
     public func save(_ family: IPFamily, table: String) async throws(IptablesError) -> String {
         let output = try await run(tools[family]!.save, ["-t", table], input: nil, family: family)
         guard output.succeeded else {
-            if NodeCleanup.isMissingTable(output.stderr) { return "" }
+            if IptablesCleanup.isMissingTable(output.stderr) { return "" }
             throw IptablesError(code: .failed, family: family, message: "\(tools[family]!.save.path) -t \(table): \(output.stderr)")
         }
         return output.stdout

@@ -2,23 +2,27 @@ import CNftables
 import Glibc
 
 /// The only code that talks to nf_tables: runs nft command text through libnftables, one call per
-/// transaction, on a dedicated kernel thread (optionally inside another network namespace).
+/// transaction. An actor whose methods run on a dedicated kernel thread (optionally inside another network
+/// namespace), which owns the libnftables context.
 ///
 /// - Important: `apply` is all or nothing: libnftables sends the whole text as one kernel transaction, and a
 ///   parse, evaluation or kernel error anywhere leaves nothing applied.
-public final class NftablesDriver: Sendable {
+public actor NftablesDriver: NftablesKernel {
     private let thread: KernelThread
     private let context: Context
 
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
+
     /// Opens a libnftables context in the current network namespace, or in `networkNamespace`
     /// (`/run/netns/NAME`) for tests and tools.
-    public init(networkNamespace: String? = nil) throws(NftablesError) {
+    public init(networkNamespace: String? = nil) async throws(NftablesError) {
         do {
-            thread = try KernelThread(name: "proxyd-nftables", networkNamespace: networkNamespace)
+            thread = try await KernelThread(name: "proxyd-nftables", networkNamespace: networkNamespace)
         } catch {
             throw NftablesError(code: .failed, message: error.description)
         }
-        let created = thread.performAndWait { Context() }
+        // Created on the thread, in its namespace.
+        let created = (try? await thread.perform { Context() }) ?? nil
         guard let created else {
             throw NftablesError(code: .failed, message: "cannot create a libnftables context")
         }
@@ -36,42 +40,37 @@ public final class NftablesDriver: Sendable {
     /// that what decoding and rendering left free counts only once against the peak that libnftables adds
     /// (about 68 MB for 10,000 Services, on this thread's own malloc arena); after, because libnftables frees
     /// all of it but glibc would otherwise keep it resident for the life of the process.
-    public func apply(_ transaction: NftablesTransaction) async throws(NftablesError) {
-        let context = self.context
+    public func apply(_ transaction: NftablesTransaction) throws(NftablesError) {
         let text = transaction.text
         let trims = transaction.isFull
-        try await thread.perform { () throws(NftablesError) in
-            if trims { malloc_trim(0) }
-            defer { if trims { malloc_trim(0) } }
-            guard let failure = context.runFromMemory(text) else { return }
-            nft_ctx_set_dry_run(context.pointer, true)
-            defer { nft_ctx_set_dry_run(context.pointer, false) }
-            _ = try context.run(text)
-            // The dry run passed (the kernel's refusal was transient): report the first message as it was.
-            throw NftablesError.parse(failure, source: nil, path: nil)
-        }
+        if trims { malloc_trim(0) }
+        defer { if trims { malloc_trim(0) } }
+        guard let failure = context.runFromMemory(text) else { return }
+        nft_ctx_set_dry_run(context.pointer, true)
+        defer { nft_ctx_set_dry_run(context.pointer, false) }
+        _ = try context.run(text)
+        // The dry run passed (the kernel's refusal was transient): report the first message as it was.
+        throw NftablesError.parse(failure, source: nil, path: nil)
     }
 
     /// Runs nft commands (e.g. `list table ip proxyd`) and returns nft's output.
-    public func run(_ commands: String) async throws(NftablesError) -> String {
-        let context = self.context
-        return try await thread.perform { () throws(NftablesError) -> String in
-            try context.run(commands)
-        }
+    public func run(_ commands: String) throws(NftablesError) -> String {
+        try context.run(commands)
+    }
+
+    /// Runs a read-only command (`list …`) and returns nft's output.
+    public func list(_ command: String) throws(NftablesError) -> String {
+        try context.run(command)
     }
 
     /// Asks the kernel to validate a transaction without committing it (nft's dry-run mode).
-    public func check(_ transaction: NftablesTransaction) async throws(NftablesError) {
-        let context = self.context
-        let text = transaction.text
-        try await thread.perform { () throws(NftablesError) in
-            nft_ctx_set_dry_run(context.pointer, true)
-            defer { nft_ctx_set_dry_run(context.pointer, false) }
-            _ = try context.run(text)
-        }
+    public func check(_ transaction: NftablesTransaction) throws(NftablesError) {
+        nft_ctx_set_dry_run(context.pointer, true)
+        defer { nft_ctx_set_dry_run(context.pointer, false) }
+        _ = try context.run(transaction.text)
     }
 
-    /// A libnftables context; used only on the driver's thread.
+    /// A libnftables context; used only on the driver's thread (created there, then actor state).
     final class Context: @unchecked Sendable {
         let pointer: OpaquePointer
 

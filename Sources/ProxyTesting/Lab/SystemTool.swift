@@ -1,4 +1,4 @@
-import Foundation
+import Backends
 
 /// The system programs the lab drives (besides /bin/sh), found on disk once, with the Debian package to install when missing.
 enum SystemTool: String, Sendable, CaseIterable {
@@ -18,12 +18,7 @@ enum SystemTool: String, Sendable, CaseIterable {
 
     /// The absolute path. Looks in PATH and in the sbin directories, which a non-login PATH may lack.
     func path() throws(LabError) -> String {
-        let pathVariable = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let directories = pathVariable.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
-        for directory in directories where !directory.isEmpty {
-            let candidate = directory + "/" + rawValue
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
+        if let tool = CommandLineTool.find(rawValue) { return tool.path }
         throw LabError(
             .toolMissing,
             "`\(rawValue)` is not installed (Debian package \(debianPackage); `make deps` installs what the tests need)"

@@ -1,3 +1,4 @@
+import Backends
 import Foundation
 import Subprocess
 
@@ -98,12 +99,9 @@ public enum VirtualMachine {
     }
 
     static func tool(_ name: String, hint: String) throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":").map(String.init) ?? []
+        // pip installs vng for the user; pyenv puts shims of its own.
         let home = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
-        for directory in path + ["/usr/local/bin", "/usr/bin", home + "/.local/bin", home + "/.pyenv/shims"]
-        where FileManager.default.isExecutableFile(atPath: directory + "/" + name) {
-            return directory + "/" + name
-        }
+        if let tool = CommandLineTool.find(name, alsoIn: [home + "/.local/bin", home + "/.pyenv/shims"]) { return tool.path }
         throw LabError(.toolMissing, "`\(name)` is not installed; \(hint)")
     }
 }

@@ -3,7 +3,7 @@
 ///
 /// Every rule of kube-proxy's Service semantics is decided here, so that each backend only translates.
 ///
-/// - Important: No I/O, no clocks. Equal inputs give equal outputs; incremental updates (`updating`) give
+/// - Important: No I/O, no clocks. Equal inputs give equal outputs; incremental updates (`update`) give
 ///   exactly what a full computation (`desiredState`) would.
 public struct ProxyModel: Sendable {
     public var configuration: ProxyConfiguration
@@ -34,22 +34,6 @@ public struct ProxyModel: Sendable {
             warnings += serviceWarnings
         }
         return Output(state: state, warnings: warnings)
-    }
-
-    /// Recomputes only `services` in `state`, whose node settings must still be current (recompute everything
-    /// with `desiredState` after a Node or configuration change).
-    public func updating(
-        _ state: DesiredState, services: Set<ObjectKey>, snapshot: ClusterSnapshot, node: NodeContext
-    ) -> Output {
-        var next = state
-        var warnings: [ModelWarning] = []
-        for key in services.sorted() {
-            let (ports, serviceWarnings) = servicePorts(
-                key, family: state.family, snapshot: snapshot, node: node, settings: state.node)
-            next.services[key] = ports.isEmpty ? nil : ports
-            warnings += serviceWarnings
-        }
-        return Output(state: next, warnings: warnings)
     }
 
     /// Recomputes `services` in place and returns exactly what changed: O(changed Services), however large the
