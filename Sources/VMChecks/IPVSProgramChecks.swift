@@ -8,7 +8,7 @@ import ServiceModel
 /// cases: the scheduler and persistence in `ipvsadm -Ln`, a restart over existing state that keeps an established
 /// connection, a graceful drain that `maintain` finishes.
 enum IPVSProgramChecks {
-    static let all = [scenarioTable, restartAndDrain]
+    static let all = [exampleOnce, daemon, scenarioTable, restartAndDrain]
 
     static func program(_ lab: NetworkLab, scheduler: IPVSScheduler = .init(kernelName: "rr")) async throws -> IPVSProgram {
         let kernel = try await IPVSModeDriver(flavour: .nft, networkNamespace: "/run/netns/\(lab.node.namespace)")
@@ -22,6 +22,93 @@ enum IPVSProgramChecks {
         let output = program.full(states, committed: nil, listed: listed)
         try await program.apply(output.transaction)
         return output
+    }
+
+    // MARK: proxyd --proxy-mode=ipvs --once
+
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("examples").path
+
+    static let exampleOnce = VMCheck(
+        "proxyd --proxy-mode=ipvs --objects examples/ --once programs virtual servers that carry real connections",
+        timeout: .seconds(300)
+    ) { check in
+        // As `KernelTests/ExampleClusterTests` runs it for the other modes: local pod 1 is 10.244.0.11 and remote pod
+        // 2 is 10.244.1.12, the example's frontend endpoints.
+        try await NetworkLab.with(LabSpec(pods: ["frontend-a"], remotePods: ["other", "frontend-b"])) { lab in
+            let frontendA = try lab.pod("frontend-a")
+            _ = try await lab.exec(in: lab.node, ["ip", "addr", "add", "192.168.49.2/32", "dev", "eth0"]).requireSuccess()
+            _ = try await lab.exec(in: frontendA, ["ip", "addr", "add", "10.244.0.41/32", "dev", "eth0"]).requireSuccess()
+            _ = try await lab.exec(in: lab.node, ["ip", "route", "add", "10.244.0.41/32", "dev", LabTopology.podVethName(index: 1)]).requireSuccess()
+            _ = try await lab.exec(in: lab.client, ["ip", "addr", "add", "198.51.100.50/32", "dev", "eth0"]).requireSuccess()
+            for pod in [frontendA, try lab.pod("frontend-b")] { _ = try await lab.serve(in: pod, tcp: [8080, 8443]) }
+            let result = try await lab.exec(in: lab.node, [
+                try LabBinaries.path(of: "proxyd"), "--proxy-mode=ipvs", "--objects", examples, "--hostname-override", "node-a",
+                "--cluster-cidr", "10.244.0.0/16,fd00:10:244::/56", "--once",
+            ])
+            try check.require(result.succeeded && result.stderr.contains("synced"), "proxyd --once: \(result)")
+            let listing = try await Ipvsadm.list(in: lab)
+            check.note("ipvsadm -Ln after proxyd --proxy-mode=ipvs --once:\n" + listing.joined(separator: "\n"))
+            check.expect(listing.contains("TCP 10.96.10.20:80 rr"), "\(listing)")
+
+            let clusterIP = try await lab.connectAttempts(from: lab.client, to: "10.96.10.20", port: 80, count: 16)
+            check.expect(Set(clusterIP.compactMap(\.outcome.replyName)) == ["frontend-a", "frontend-b"], "ClusterIP: \(clusterIP)")
+            let nodePort = try await lab.connectAttempts(from: lab.client, to: "192.168.49.2", port: 30080, count: 16)
+            check.expect(Set(nodePort.compactMap(\.outcome.replyName)) == ["frontend-a", "frontend-b"], "NodePort: \(nodePort)")
+            // checkout: externalTrafficPolicy Local, so the local (terminating but serving) endpoint, client IP kept.
+            let loadBalancer = try await lab.connect(from: lab.client, to: "203.0.113.10", port: 443, source: "198.51.100.50")
+            check.expect(loadBalancer.replyName == "frontend-a" && loadBalancer.peer?.ip == "198.51.100.50", "LoadBalancer: \(loadBalancer)")
+            // The same load balancer from outside its source ranges is dropped.
+            let outside = try await lab.connect(from: lab.client, to: "203.0.113.10", port: 443, timeout: .milliseconds(400))
+            check.expect(outside == .timeout, "LoadBalancer from outside its source ranges: \(outside)")
+        }
+    }
+
+    // MARK: The daemon
+
+    /// Polls `condition` (the kernel has no event for what IPVS lists) until it holds or `deadline` passes.
+    static func eventually(_ what: String, within deadline: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
+        let end = ContinuousClock.now + deadline
+        while try await !condition() {
+            guard ContinuousClock.now < end else { throw LabError(.readyTimeout, "\(what) did not happen within \(deadline)") }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    static let daemon = VMCheck(
+        "proxyd --proxy-mode=ipvs as a daemon: a removed endpoint is a partial sync draining it, and maintenance deletes it",
+        timeout: .seconds(300)
+    ) { check in
+        let a = ScenarioAddresses(.ipv4)
+        func objects(_ endpoints: [String]) -> [KubernetesObject] {
+            a.nodes + [a.service("web", clusterIP: 10), a.slice("web", ready: endpoints)]
+        }
+        let directory = NSTemporaryDirectory() + "proxyd-objects-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try ScenarioRunner.writeObjects(objects(["web-1", "web-2"]), to: directory)
+        try await NetworkLab.with(ServiceScenario.labSpec) { lab in
+            let proxyd = try await lab.start(in: lab.node, [
+                try LabBinaries.path(of: "proxyd"), "--proxy-mode=ipvs", "--objects", directory, "--hostname-override", ServiceScenario.nodeName,
+                "--cluster-cidr", "\(LabTopology.clusterCIDRIPv4),\(LabTopology.clusterCIDRIPv6)",
+                "--metrics-bind-address", "127.0.0.1:0", "--healthz-bind-address", "127.0.0.1:0",
+            ])
+            let web1 = try lab.pod("web-1").ipv4, web2 = try lab.pod("web-2").ipv4
+            try await eventually("the first sync") { try await Ipvsadm.list(in: lab).contains("-> \(web2):8080 Masq 1 0 0") }
+            try ScenarioRunner.writeObjects(objects(["web-2"]), to: directory)
+            // A partial sync: web-1 at weight 0 (the runner cannot know it is idle without listing), then deleted by
+            // the maintenance that follows (15 s later).
+            try await eventually("web-1's drain") { try await Ipvsadm.list(in: lab).contains("-> \(web1):8080 Masq 0 0 0") }
+            let drained = ContinuousClock.now
+            try await eventually("web-1's deletion") { try await !Ipvsadm.list(in: lab).contains { $0.contains("\(web1):8080") } }
+            check.note("maintenance deleted the drained real server \(ContinuousClock.now - drained) after the drain")
+            let log = proxyd.standardError
+            check.expect(log.contains("sync=partial"), "no partial sync in proxyd's log:\n\(log)")
+            check.expect(log.contains("maintained"), "no maintenance in proxyd's log:\n\(log)")
+            let answered = try await lab.connectAttempts(from: lab.pod("web-2"), to: a.ip(a.clusterIP(10)), port: 80, count: 4)
+            check.expect(answered.allSatisfy { $0.outcome.replyName == "web-2" }, "\(answered)")
+            let status = await lab.stop(proxyd, gracePeriod: .seconds(20))
+            check.expect(status == .exited(0), "proxyd's exit: \(String(describing: status))\n\(proxyd.standardError)")
+        }
     }
 
     // MARK: The scenario table
