@@ -87,6 +87,7 @@ enum IPVSProgramChecks {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try ScenarioRunner.writeObjects(objects(["web-1", "web-2"]), to: directory)
         try await NetworkLab.with(ServiceScenario.labSpec) { lab in
+            for pod in lab.pods { _ = try await lab.serve(in: pod, tcp: [8080]) }
             let proxyd = try await lab.start(in: lab.node, [
                 try LabBinaries.path(of: "proxyd"), "--proxy-mode=ipvs", "--objects", directory, "--hostname-override", ServiceScenario.nodeName,
                 "--cluster-cidr", "\(LabTopology.clusterCIDRIPv4),\(LabTopology.clusterCIDRIPv6)",
