@@ -126,7 +126,7 @@ import Testing
         }
     }
 
-    @Test func theBackendsMaintenanceRunsBetweenSyncsWhileItHasSome() async throws {
+    @Test(.timeLimit(.minutes(1))) func theBackendsMaintenanceRunsBetweenSyncsWhileItHasSome() async throws {
         let backend = RecordingBackend(
             resync: ResyncPolicy(periodic: .verify, fullSyncPeriod: .seconds(3600)), pendingMaintenance: 2, maintenanceEvery: .seconds(15))
         try await withRunner(backend) { clock, runner, reports in
