@@ -5,7 +5,7 @@ import ProxyTesting
 /// - Important: `IPVSModuleChecks` must come first: it needs a kernel that has not loaded `ip_vs` yet.
 public enum VMChecks {
     public static let all: [VMCheck] = [
-        IPVSModuleChecks.all, IPVSNetlinkChecks.all, IPVSInterfaceChecks.all, IPVSPlanChecks.all, IPVSTrafficChecks.all, IPVSModeChecks.all,
+        IPVSModuleChecks.all, IPVSNetlinkChecks.all, IPVSInterfaceChecks.all, IPVSPlanChecks.all, IPVSTrafficChecks.all, IPVSProgramChecks.all,
         IPVSCleanupChecks.all,
     ].flatMap { $0 }
 

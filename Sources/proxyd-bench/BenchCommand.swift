@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure proxyd's sync speed, memory and data path (see BENCHMARKS.md).",
         subcommands: [
             NftablesBench.self, IptablesBench.self, WatcherBench.self, DecodeBench.self, GenerateCommand.self,
-            WatcherListCommand.self,
+            WatcherListCommand.self, IPVSBench.self,
         ]
     )
 }

@@ -5,7 +5,7 @@ import ServiceModel
 import Testing
 
 /// IPVS mode's ipsets and iptables rules against this machine's kernel (which has ipset and both iptables flavours,
-/// but no IPVS: traffic through them is `VMChecks/IPVSModeChecks`' job), through the real drivers in a lab node:
+/// but no IPVS: traffic through them is `VMChecks/IPVSProgramChecks`' job), through the real drivers in a lab node:
 /// they load, a second full sync changes nothing it need not, a partial restore changes exactly its entries, a
 /// refused line is named, and `--cleanup` removes all of it and nothing else.
 @Suite("IPVS mode's ipsets and iptables rules against the kernel")

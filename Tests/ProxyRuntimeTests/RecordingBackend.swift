@@ -12,8 +12,26 @@ actor RecordingBackend: Backend {
     /// How many of the next syncs fail.
     private var failures = 0
 
-    init(resync: ResyncPolicy) {
+    /// Maintenance the backend still has (IPVS drains), due `maintenanceEvery` after each sync or maintenance.
+    private var pendingMaintenance: Int
+    private let maintenanceEvery: Duration
+    /// Yields once per `maintain()` call.
+    nonisolated let maintenanceCalls: AsyncStream<Void>
+    private let maintenanceContinuation: AsyncStream<Void>.Continuation
+
+    init(resync: ResyncPolicy, pendingMaintenance: Int = 0, maintenanceEvery: Duration = .seconds(15)) {
         self.resync = resync
+        self.pendingMaintenance = pendingMaintenance
+        self.maintenanceEvery = maintenanceEvery
+        (maintenanceCalls, maintenanceContinuation) = AsyncStream.makeStream(of: Void.self)
+    }
+
+    var maintenanceInterval: Duration? { pendingMaintenance > 0 ? maintenanceEvery : nil }
+
+    func maintain() throws(BackendSyncError) -> SyncResult? {
+        pendingMaintenance -= 1
+        maintenanceContinuation.yield()
+        return SyncResult(isFull: false, transaction: "maintenance", warnings: [])
     }
 
     /// Makes the next `count` syncs fail as a refused transaction.

@@ -126,6 +126,25 @@ import Testing
         }
     }
 
+    @Test(.timeLimit(.minutes(1))) func theBackendsMaintenanceRunsBetweenSyncsWhileItHasSome() async throws {
+        let backend = RecordingBackend(
+            resync: ResyncPolicy(periodic: .verify, fullSyncPeriod: .seconds(3600)), pendingMaintenance: 2, maintenanceEvery: .seconds(15))
+        try await withRunner(backend) { clock, runner, reports in
+            var maintenance = backend.maintenanceCalls.makeAsyncIterator()
+            await runner.receive(Self.initialList)
+            _ = try await Self.next(&reports)
+            clock.advance(by: .seconds(15))
+            #expect(await maintenance.next() != nil, "maintenance 15 s after the sync")
+            clock.advance(by: .seconds(15))
+            #expect(try await Self.next(&reports).transaction.isEmpty, "the periodic check, due at the same time, comes first")
+            clock.advance(by: .seconds(15))
+            #expect(await maintenance.next() != nil, "maintenance 15 s after the periodic sync")
+            clock.advance(by: .seconds(15))
+            #expect(try await Self.next(&reports).succeeded, "the next periodic check: no maintenance left to wait for")
+            #expect(await backend.requests.map(\.kind) == ["full", "verify", "verify"])
+        }
+    }
+
     @Test func nothingIsSyncedBeforeTheSourceIsSynced() async throws {
         let backend = RecordingBackend(resync: ResyncPolicy(periodic: .verify, fullSyncPeriod: .seconds(3600)))
         try await withRunner(backend) { clock, runner, reports in

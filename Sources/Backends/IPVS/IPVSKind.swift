@@ -1,16 +1,17 @@
 import ServiceModel
 
-/// The IPVS mode: virtual servers over generic netlink, Service addresses on a dummy interface.
-///
-/// Its planner, driver, node requirements and cleanup exist; the backend (a `KernelProgram` over them) does not yet,
-/// so `make` refuses and there is no rules output: `--proxy-mode=ipvs` is accepted for `--dry-run --output=model`.
+/// The IPVS mode: virtual servers over generic netlink, Service addresses on a dummy interface, masquerade, hairpin,
+/// source ranges and the Local policies' drops as a fixed set of iptables rules over ipsets (`IPVSProgram`).
 public enum IPVSKind: BackendKind {
     public static let mode = ProxyMode.ipvs
-    public static let outputName: String? = nil
-    /// IPVS has no transactions: every periodic sync plans in full from the kernel's listing, as kube-proxy's IPVS
-    /// mode does, so the full-sync period is the sync period's business.
-    public static let resync = ResyncPolicy(periodic: .full, fullSyncPeriod: ResyncPolicy.kubeProxyFullSyncPeriod)
+    public static let outputName: String? = "ipvs"
+    public static var resync: ResyncPolicy { IPVSProgram.resync }
     public static let failureMetrics = FailureMetrics()
+
+    /// The iptables flavour the node's rules are in, as iptables mode settles it (IPVS mode's rules go there too).
+    public static func settle(_ configuration: BackendConfiguration) async -> (BackendConfiguration, notes: [String]) {
+        await IptablesKind.settle(configuration)
+    }
 
     /// IPVS's sysctls (`IPVSNodeTuning`), its modules (the scheduler's included: an unknown one is refused when the
     /// first virtual server is added), and the dummy interface the Service addresses are bound to.
@@ -21,11 +22,21 @@ public enum IPVSKind: BackendKind {
             dummyInterface: ProxydNames.ipvsInterface)
     }
 
-    public static func plan(_ states: [DesiredState], _ configuration: BackendConfiguration) -> BackendPlan? { nil }
+    /// The mark bits of IPVS mode's rules: the masquerade bit as configured, the drop bit 15 (14 when the masquerade
+    /// bit is 15: the two must differ).
+    static func iptablesSettings(_ configuration: BackendConfiguration) -> IPVSIptablesSettings {
+        IPVSIptablesSettings(masqueradeBit: configuration.masqueradeBit, dropBit: configuration.masqueradeBit == 15 ? 14 : 15)
+    }
+
+    /// What a node where proxyd has not run gets: the node settings, every virtual server, set and rule.
+    public static func plan(_ states: [DesiredState], _ configuration: BackendConfiguration) -> BackendPlan? {
+        let output = IPVSModeRenderer(settings: configuration.ipvs, iptables: iptablesSettings(configuration)).full(states, listed: nil)
+        return BackendPlan(text: output.transaction.text, warnings: output.warnings)
+    }
 
     public static func make(_ configuration: BackendConfiguration) async throws(BackendSyncError) -> any Backend {
-        throw BackendSyncError(
-            .unavailable, message: "--proxy-mode=ipvs is not available in this version; use --proxy-mode=nftables or iptables")
+        let kernel = try await IPVSModeDriver(flavour: configuration.iptablesFlavour ?? .nft, networkNamespace: configuration.networkNamespace)
+        return SyncEngine(IPVSProgram(kernel: kernel, settings: configuration.ipvs, iptables: iptablesSettings(configuration)))
     }
 
     public static var cleanupSteps: [CleanupStep] {

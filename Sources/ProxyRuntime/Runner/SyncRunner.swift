@@ -13,6 +13,10 @@ import ServiceModel
 ///   families change, and when the last full sync is older than the backend's `fullSyncPeriod` — also while changes
 ///   keep coming, which then make that sync full.
 ///
+/// - **Maintenance** the backend asks for without a cluster change (IPVS: deleting drained real servers once idle)
+///   runs `maintenanceInterval` after the last sync or maintenance, between syncs; a failure makes the next sync
+///   full.
+///
 /// After each successful sync it deletes the UDP and SCTP conntrack entries the sync made stale (see
 /// `ConntrackCleanupPlan`), when given a reconciler.
 ///
@@ -51,6 +55,8 @@ public actor SyncRunner<RunnerClock: Clock> where RunnerClock.Duration == Durati
     /// The Node changed since the last sync: the next one is full.
     private var nodeChanged = true
     private var kernel = KernelState.unknown(lastAttempt: nil)
+    /// When the backend's maintenance is due; nil when it has none pending.
+    private var maintenanceDue: RunnerClock.Instant?
     private var waiter: CheckedContinuation<Void, Never>?
     /// Model warnings logged and not gone since (a full sync forgets those it no longer finds).
     private var loggedWarnings = Set<ModelWarning>()
@@ -85,6 +91,8 @@ public actor SyncRunner<RunnerClock: Clock> where RunnerClock.Duration == Durati
     enum Step: Equatable {
         /// A sync as soon as `minSyncPeriod` since the last one has passed.
         case sync(Kind)
+        /// The backend's maintenance (IPVS drains).
+        case maintain
         /// Nothing is due: wait for a change, or until `deadline`.
         case wait(until: RunnerClock.Instant?)
 
@@ -158,6 +166,8 @@ public actor SyncRunner<RunnerClock: Clock> where RunnerClock.Duration == Durati
             switch nextStep(now: clock.now) {
             case .wait(let deadline):
                 await waitForWake(until: deadline)
+            case .maintain:
+                await maintain()
             case .sync(let kind):
                 // Coalesce: at most one sync per minSyncPeriod; changes arriving meanwhile join this sync.
                 if let last = kernel.lastSync, clock.now < last.advanced(by: settings.minSyncPeriod) {
@@ -178,7 +188,29 @@ public actor SyncRunner<RunnerClock: Clock> where RunnerClock.Duration == Durati
         if !pendingServices.isEmpty { return .sync(.changes) }
         let periodicDue = lastSync.advanced(by: settings.syncPeriod)
         if now >= periodicDue { return .sync(.periodic) }
-        return .wait(until: min(periodicDue, fullDue))
+        if let maintenanceDue, now >= maintenanceDue { return .maintain }
+        return .wait(until: [periodicDue, fullDue, maintenanceDue].compactMap { $0 }.min())
+    }
+
+    /// The backend's maintenance; a failure makes the next sync full, as a failed sync does.
+    private func maintain() async {
+        maintenanceDue = nil
+        do {
+            if let result = try await backend.maintain() {
+                logger.info("maintained", metadata: ["mode": "\(backend.mode)", "operations": "\(result.transaction.split(separator: "\n").filter { !$0.hasPrefix("#") }.count)"])
+                for warning in result.warnings { logger.warning("\(warning)") }
+                if logger.logLevel <= .trace { logger.trace("transaction\n\(result.transaction)") }
+            }
+            await scheduleMaintenance()
+        } catch {
+            kernel = .unknown(lastAttempt: kernel.lastSync)
+            logger.error("maintenance failed, next sync is full: \(error.message)")
+        }
+    }
+
+    /// Asks the backend when its maintenance is next due.
+    private func scheduleMaintenance() async {
+        maintenanceDue = await backend.maintenanceInterval.map { clock.now.advanced(by: $0) }
     }
 
     /// One sync of everything pending (or everything, when a full sync is due).
@@ -251,6 +283,7 @@ public actor SyncRunner<RunnerClock: Clock> where RunnerClock.Duration == Durati
             report.refusedServicePorts = Dictionary(grouping: result.refusedServicePorts, by: \.family).mapValues(\.count)
             report.outcome = result.transaction.isEmpty ? .unchanged : .applied
             kernel = .synced(lastSync: started, lastFull: result.isFull ? started : previousFull ?? started)
+            await scheduleMaintenance()
             let finished = Date()
             report.networkProgrammingLatencies = triggerTimes.compactMap { family, time in
                 let latency = finished.timeIntervalSince(time)

@@ -1,0 +1,25 @@
+import ProxyTesting
+import Subprocess
+import Testing
+
+/// `proxyd --proxy-mode=ipvs --dry-run`, the built binary: the plan for a node proxyd never ran on, as an operator reads
+/// it, without privileges or a kernel with IPVS.
+@Suite("proxyd --proxy-mode=ipvs --dry-run")
+struct IPVSDryRunCommandTests {
+    @Test func theDryRunPrintsTheSysctlsTheIPVSOperationsTheSetsAndTheRules() async throws {
+        let result = try await ProxydConfigurationCommandTests.proxyd([
+            "--proxy-mode=ipvs", "--objects", ProxydConfigurationCommandTests.examples, "--hostname-override", "node-a", "--dry-run",
+        ])
+        #expect(result.status == .exited(0), "\(result)")
+        let headers = result.stdout.split(separator: "\n").filter { $0.hasPrefix("# ") && !$0.hasPrefix("# IPv") }
+        #expect(headers.first == "# sysctl (node settings, before everything else)", "\(headers)")
+        #expect(headers.contains("# ipvsadm (IPv4): 36 operations, one netlink request each"), "\(headers)")
+        #expect(headers.contains("# ipset restore (IPv6)") && headers.contains("# ip6tables-restore --noflush (IPv6)"), "\(headers)")
+        // frontend: ClusterIP and NodePort (on node-a's address) with both endpoints; checkout's ClientIP affinity.
+        #expect(result.stdout.contains("-A -t 10.96.10.20:80 -s rr\n"))
+        #expect(result.stdout.contains("-a -t 192.168.49.2:30080 -r 10.244.1.12:8080 -m -w 1\n"))
+        #expect(result.stdout.contains("-A -t 10.96.10.30:8080 -s rr -p 600\n"))
+        #expect(result.stdout.contains("add PROXYD-CLUSTER-IP 10.96.10.20,tcp:80\n"))
+        #expect(result.stdout.contains("-A PROXYD-SERVICES"))
+    }
+}
