@@ -6,7 +6,9 @@ public enum IPVSKind: BackendKind {
     public static let mode = ProxyMode.ipvs
     public static let outputName: String? = "ipvs"
     public static var resync: ResyncPolicy { IPVSProgram.resync }
-    public static let failureMetrics = FailureMetrics()
+    /// kube-proxy's IPVS mode counts a failed sync in iptables mode's counter (its `syncProxyRules` increments
+    /// `IPTablesRestoreFailuresTotal` when its `iptables-restore` fails); it has no partial syncs to count.
+    public static let failureMetrics = FailureMetrics(failures: "kubeproxy_sync_proxy_rules_iptables_restore_failures_total")
 
     /// The iptables flavour the node's rules are in, as iptables mode settles it (IPVS mode's rules go there too).
     public static func settle(_ configuration: BackendConfiguration) async -> (BackendConfiguration, notes: [String]) {
