@@ -234,6 +234,10 @@ extension ResolvedOptions {
     /// The longest conntrack timeout: the kernel keeps them in seconds in an int.
     public static let maximumConntrackTimeout = GoDuration(.seconds(Int64(Int32.max)))
 
+    /// The longest IPVS connection timeout every kernel takes: `ip_vs_set_timeout` refuses more than INT_MAX / HZ
+    /// seconds, 2,147,483 at HZ=1000 (about 24.8 days).
+    public static let maximumIPVSTimeout = GoDuration(.seconds(Int64(Int32.max) / 1000))
+
     /// IPVS schedulers the kernel provides (kube-proxy's list).
     public static let ipvsSchedulers: Set<String> = ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "sh", "dh", "sed", "nq", "mh"]
 
@@ -249,6 +253,10 @@ extension ResolvedOptions {
         for (field, value) in [("tcpTimeout", ipvs.tcpTimeout), ("tcpFinTimeout", ipvs.tcpFinTimeout), ("udpTimeout", ipvs.udpTimeout)] {
             if let value, value.duration < .zero {
                 throw origin.error("ipvs.\(field)", "ipvs.\(field) \(value) must not be negative (0s leaves the kernel's value)")
+            }
+            if let value, value.duration > maximumIPVSTimeout.duration {
+                throw origin.error(
+                    "ipvs.\(field)", "ipvs.\(field) \(value) is out of range; an IPVS timeout can be at most \(maximumIPVSTimeout) (the kernel's limit)")
             }
         }
     }

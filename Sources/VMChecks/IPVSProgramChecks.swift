@@ -6,9 +6,9 @@ import ServiceModel
 /// IPVS mode as the sync engine runs it: `IPVSProgram` (list, render, apply; partial syncs; maintenance) over the
 /// real drivers, programming a lab node inside the VM — the scenario table through real connections, and the IPVS
 /// cases: the scheduler and persistence in `ipvsadm -Ln`, a restart over existing state that keeps an established
-/// connection, a graceful drain that `maintain` finishes.
+/// connection, a graceful drain that `maintain` finishes; the configured timeouts.
 enum IPVSProgramChecks {
-    static let all = [exampleOnce, daemon, scenarioTable, restartAndDrain]
+    static let all = [exampleOnce, daemon, scenarioTable, restartAndDrain, timeouts]
 
     static func program(_ lab: NetworkLab, scheduler: IPVSScheduler = .init(kernelName: "rr")) async throws -> IPVSProgram {
         let kernel = try await IPVSModeDriver(flavour: .nft, networkNamespace: "/run/netns/\(lab.node.namespace)")
@@ -275,6 +275,33 @@ enum IPVSProgramChecks {
             check.expect(restarted.maintenanceInterval(committed) == nil, "nothing drains any more")
             let end = try await Ipvsadm.list(in: lab)
             check.expect(end.contains { $0.hasPrefix("-> \(web2):9000 Masq 1 ") } && !end.contains { $0.contains("\(web1):9000") }, "\(end)")
+        }
+    }
+
+    // MARK: Timeouts
+
+    static let timeouts = VMCheck(
+        "IPVSProgram: a full sync sets the configured timeouts (ipvsadm -L --timeout), the unconfigured one kept",
+        timeout: .seconds(120)
+    ) { check in
+        try await NetworkLab.with(LabSpec(pods: ["web-1"])) { lab in
+            let kernel = try await IPVSModeDriver(flavour: .nft, networkNamespace: "/run/netns/\(lab.node.namespace)")
+            let program = IPVSProgram(kernel: kernel, settings: IPVSSettings(tcpTimeout: .seconds(3600), udpTimeout: .seconds(45)))
+            func state(_ family: IPFamily) throws -> DesiredState {
+                IPVSTrafficChecks.state(
+                    [try IPVSTrafficChecks.port("web", lab, family, clusterIP: 10, pods: ["web-1"], targetPort: 8080)], lab, family)
+            }
+            func timeouts() async throws -> String {
+                try await lab.exec(in: lab.node, ["ipvsadm", "-L", "--timeout"]).requireSuccess().stdout
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            // The namespace's own: "Timeout (tcp tcpfin udp): 900 120 300".
+            let before = try await timeouts()
+            let tcpFin = try check.require(before.split(separator: " ").dropLast().last, "ipvsadm -L --timeout: \(before)")
+            try await fullSync(program, [try state(.ipv4)])
+            let after = try await timeouts()
+            check.note("ipvsadm -L --timeout before: \(before); after a full sync with tcpTimeout 3600s, udpTimeout 45s: \(after)")
+            check.expect(after == "Timeout (tcp tcpfin udp): 3600 \(tcpFin) 45", after)
         }
     }
 }

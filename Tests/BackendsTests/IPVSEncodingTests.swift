@@ -43,6 +43,28 @@ struct IPVSEncodingTests {
             """))
     }
 
+    @Test func settingTheTimeoutsSendsSetConfigWithAllThreeAsTopLevelU32Seconds() {
+        let request = IPVSRequest.setTimeouts(IPVSTimeouts(tcp: 900, tcpFin: 0, udp: 300))
+        #expect(request.command == .setConfig && request.command.rawValue == 12)
+        #expect(!request.isDump)
+        // IPVS_CMD_SET_CONFIG (12), version 1; TIMEOUT_TCP (4), TIMEOUT_TCP_FIN (5, 0: the kernel's stays),
+        // TIMEOUT_UDP (6).
+        #expect(request.body == Self.hex("""
+            0c 01 00 00
+            08 00 04 00 84 03 00 00
+            08 00 05 00 00 00 00 00
+            08 00 06 00 2c 01 00 00
+            """))
+    }
+
+    @Test func timeoutsComeFromTheSettingsInWholeSecondsAndAreNilWhenAllLeaveTheKernels() {
+        #expect(IPVSTimeouts(IPVSSettings()) == nil)
+        #expect(IPVSTimeouts(IPVSSettings(tcpTimeout: .zero, tcpFinTimeout: nil, udpTimeout: .milliseconds(900))) == nil)
+        let timeouts = IPVSTimeouts(IPVSSettings(tcpTimeout: .seconds(900), tcpFinTimeout: .milliseconds(120_999), udpTimeout: nil))
+        #expect(timeouts == IPVSTimeouts(tcp: 900, tcpFin: 120, udp: 0))
+        #expect(timeouts?.description == "ipvsadm --set 900 120 0")
+    }
+
     @Test func aPersistentIPv6VirtualServerCarriesTheTimeoutThePersistentFlagAndNetmask128() {
         let server = IPVSVirtualServer("fd00::10", .tcp, 443, scheduler: IPVSScheduler(kernelName: "wrr"), persistence: 10800)
         #expect(IPVSRequest.updateVirtualServer(server).body == Self.hex("""

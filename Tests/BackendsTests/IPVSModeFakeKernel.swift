@@ -14,6 +14,9 @@ actor IPVSModeFakeKernel: IPVSModeKernel {
     /// Node settings applied, in order; a refusal (a warning) for those named here.
     var tuned: [TuningSetting] = []
     var refusedSettings: Set<String> = []
+    /// IPVS's timeouts as the kernel keeps them (its defaults: 900, 120, 300), and whether it refuses new ones.
+    var timeouts = IPVSTimeouts(tcp: 900, tcpFin: 120, udp: 300)
+    var refusesTimeouts = false
     /// IPVS operations the kernel refuses.
     var refusedOperations: Set<IPVSOperation> = []
     /// Netlink requests: one per IPVS operation, one per dump.
@@ -36,6 +39,16 @@ actor IPVSModeFakeKernel: IPVSModeKernel {
             }
         }
         return report
+    }
+
+    /// As the kernel's `ip_vs_set_timeout`: 0 leaves a value unchanged.
+    func setTimeouts(_ timeouts: IPVSTimeouts) throws(IPVSError) {
+        calls.append("timeouts")
+        requests += 1
+        if refusesTimeouts { throw IPVSError(.refused, "\(timeouts): Invalid argument", kernelErrno: 22) }
+        if timeouts.tcp != 0 { self.timeouts.tcp = timeouts.tcp }
+        if timeouts.tcpFin != 0 { self.timeouts.tcpFin = timeouts.tcpFin }
+        if timeouts.udp != 0 { self.timeouts.udp = timeouts.udp }
     }
 
     func restoreSets(_ input: IPSetRestoreInput) throws(IPSetError) {
@@ -112,6 +125,11 @@ actor IPVSModeFakeKernel: IPVSModeKernel {
     func refuse(_ operation: IPVSOperation) { refusedOperations.insert(operation) }
     func accept(_ operation: IPVSOperation) { refusedOperations.remove(operation) }
     func refuseSetting(_ name: String) { refusedSettings.insert(name) }
+    func refuseTimeouts() { refusesTimeouts = true }
+    /// Someone else's change (ipvsadm, keepalived): applied as the kernel would, outside any sync.
+    func program(_ operations: [IPVSOperation]) throws(IPVSError) {
+        for operation in operations { try ipvs.apply(operation) }
+    }
     func flush(_ family: IPFamily, table: String) async { await iptables.flush(table, family: family) }
     func resetCalls() { calls = [] }
     func resetRequests() { requests = 0 }

@@ -177,6 +177,50 @@ struct IPVSProgramTests {
         #expect(await !kernel.sets.entries(prefix: "PROXYD-CLUSTER-IP").isEmpty)
     }
 
+    // MARK: IPVS's timeouts
+
+    static func withTimeouts(_ kernel: IPVSModeFakeKernel) -> IPVSProgram {
+        IPVSProgram(kernel: kernel, settings: IPVSSettings(tcpTimeout: .seconds(3600), udpTimeout: .milliseconds(60_500)))
+    }
+
+    @Test func aFullSyncSetsTheConfiguredTimeoutsAfterTheNodeSettingsLeavingZeroOnesToTheKernel() async throws {
+        let kernel = IPVSModeFakeKernel(localAddresses: [F.nodeIP])
+        let output = try await Self.fullSync(Self.withTimeouts(kernel), Self.states([Self.web([Self.web1])]))
+        #expect(output.transaction.timeouts == IPVSTimeouts(tcp: 3600, tcpFin: 0, udp: 60))
+        #expect(await kernel.calls == ["tune", "timeouts", "sets IPv4", "rules IPv4", "ipvs"])
+        // tcpFin was not configured: the kernel's 120 s stays.
+        #expect(await kernel.timeouts == IPVSTimeouts(tcp: 3600, tcpFin: 120, udp: 60))
+        let text = output.transaction.text
+        #expect(text.contains("net.ipv4.ip_forward = 1\n# ipvsadm --set (IPVS connection timeouts in seconds: tcp tcpfin udp; 0 leaves the kernel's)\nipvsadm --set 3600 0 60\n# ipvsadm (IPv4)"), "\(text)")
+    }
+
+    @Test func withoutConfiguredTimeoutsNoneAreSentAndPartialSyncsNeverSendThem() async throws {
+        let kernel = IPVSModeFakeKernel(localAddresses: [F.nodeIP])
+        let output = try await Self.fullSync(Self.make(kernel), Self.states([Self.web([Self.web1])]))
+        #expect(output.transaction.timeouts == nil && !output.transaction.text.contains("ipvsadm --set"))
+        #expect(await !kernel.calls.contains("timeouts"))
+
+        let program = Self.withTimeouts(kernel)
+        let before = Self.states([Self.web([Self.web1])])
+        var committed = try await Self.fullSync(program, before).committed
+        let after = Self.states([Self.web([Self.web1, Self.web2])])
+        let (partial, _) = try #require(program.partial([DesiredStateDiff(from: before[0], to: after[0])], states: after, committed: &committed))
+        #expect(partial.timeouts == nil)
+    }
+
+    @Test func refusedTimeoutsFailTheSyncBeforeAnythingChanges() async throws {
+        let kernel = IPVSModeFakeKernel(localAddresses: [F.nodeIP])
+        await kernel.refuseTimeouts()
+        let error = await #expect(throws: BackendSyncError.self) {
+            try await Self.fullSync(Self.withTimeouts(kernel), Self.states([Self.web([Self.web1])]))
+        }
+        #expect(error?.code == .refused)
+        #expect(error?.message.contains("cannot set IPVS's connection timeouts (ipvs.tcpTimeout, tcpFinTimeout, udpTimeout: ipvsadm --set 3600 0 60)") == true, "\(String(describing: error))")
+        #expect(await kernel.calls == ["tune", "timeouts"])
+        #expect(await kernel.sets.sets.isEmpty)
+        #expect(await kernel.ipvs.entries.isEmpty)
+    }
+
     @Test func verifyFindsAFlushedTable() async throws {
         let kernel = IPVSModeFakeKernel(localAddresses: [F.nodeIP])
         let program = Self.make(kernel)

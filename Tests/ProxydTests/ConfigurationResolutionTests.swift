@@ -157,6 +157,7 @@ struct ConfigurationResolutionTests {
         ("metricsBindAddress: localhost:10249\n", 3, "metricsBindAddress \"localhost:10249\" is not HOST:PORT; write e.g. 127.0.0.1:10249 (port 0 turns it off)"),
         ("oomScoreAdj: -1001\n", 3, "oomScoreAdj -1001 is out of range; use -1000 to 1000"),
         ("detectLocalMode: BridgeInterface\ndetectLocal:\n  bridgeInterface: \"cni 0\"\n", 5, "detectLocal.bridgeInterface \"cni 0\" is not a usable interface name: white space is not allowed; use printable ASCII without white space, '/', ':', '\"', '\\' or '*'"),
+        ("mode: ipvs\nipvs:\n  udpTimeout: 600h\n", 5, "ipvs.udpTimeout 600h0m0s is out of range; an IPVS timeout can be at most 596h31m23s (the kernel's limit)"),
         ("mode: ipvs\nipvs: {scheduler: fastest}\n", 4, "ipvs.scheduler \"fastest\" is not an IPVS scheduler; use one of dh, lblc, lblcr, lc, mh, nq, rr, sed, sh, wlc, wrr"),
         ("nftables:\n  syncPeriod: 99999999999h\n", 4, "nftables.syncPeriod: \"99999999999h\" is out of range; a duration can be at most 2562047h47m16.854775807s (Go's limit)"),
         ("conntrack:\n  maxPerCore: 9223372036854775807\n", 4, "conntrack.maxPerCore 9223372036854775807 is out of range; use 0 to 2147483647"),

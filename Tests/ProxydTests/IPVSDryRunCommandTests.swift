@@ -1,3 +1,4 @@
+import Foundation
 import ProxyTesting
 import Subprocess
 import Testing
@@ -21,5 +22,24 @@ struct IPVSDryRunCommandTests {
         #expect(result.stdout.contains("-A -t 10.96.10.30:8080 -s rr -p 600\n"))
         #expect(result.stdout.contains("add PROXYD-CLUSTER-IP 10.96.10.20,tcp:80\n"))
         #expect(result.stdout.contains("-A PROXYD-SERVICES"))
+        // No timeouts configured: the kernel keeps its own, and nothing is sent.
+        #expect(!result.stdout.contains("ipvsadm --set"))
+    }
+
+    @Test func configuredTimeoutsAreOneIpvsadmSetLineAfterTheSysctls() async throws {
+        let path = NSTemporaryDirectory() + "proxyd-ipvs-timeouts-\(UUID().uuidString).yaml"
+        try (ConfigurationResolutionTests.header + "mode: ipvs\nipvs:\n  tcpTimeout: 15m\n  udpTimeout: 5m\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try await ProxydConfigurationCommandTests.proxyd([
+            "--config", path, "--objects", ProxydConfigurationCommandTests.examples, "--hostname-override", "node-a", "--dry-run",
+        ])
+        #expect(result.status == .exited(0), "\(result)")
+        #expect(result.stdout.contains("""
+            net.ipv4.ip_forward = 1
+            # ipvsadm --set (IPVS connection timeouts in seconds: tcp tcpfin udp; 0 leaves the kernel's)
+            ipvsadm --set 900 0 300
+            # ipvsadm (IPv4)
+            """), "\(result.stdout.prefix(600))")
     }
 }

@@ -74,6 +74,12 @@ public actor IPVSDriver {
         return applied
     }
 
+    /// Sets IPVS's connection timeouts in the driver's network namespace (one `IPVS_CMD_SET_CONFIG` request; 0 leaves
+    /// one unchanged).
+    public func setTimeouts(_ timeouts: IPVSTimeouts) throws(IPVSError) {
+        try context.ipvs.setTimeouts(timeouts)
+    }
+
     /// Lists what the kernel holds: every virtual server, the real servers of those of `family` (with connection
     /// counts), and the addresses of proxyd's dummy interface. One dump for the virtual servers and one per
     /// virtual server of the family: this is what a full plan costs.

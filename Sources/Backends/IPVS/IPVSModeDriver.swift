@@ -35,6 +35,10 @@ public struct IPVSModeDriver: IPVSModeKernel {
         await ipvs.tune(settings)
     }
 
+    public func setTimeouts(_ timeouts: IPVSTimeouts) async throws(IPVSError) {
+        try await ipvs.setTimeouts(timeouts)
+    }
+
     public func restoreSets(_ input: IPSetRestoreInput) async throws(IPSetError) {
         try await ipset.restore(input)
     }

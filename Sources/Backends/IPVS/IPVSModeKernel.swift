@@ -7,6 +7,8 @@ import ServiceModel
 public protocol IPVSModeKernel: Sendable {
     /// Applies node settings (read first, written where they differ).
     func tune(_ settings: [TuningSetting]) async -> NodeTuningReport
+    /// Sets IPVS's connection timeouts (`ipvsadm --set`; 0 leaves one unchanged).
+    func setTimeouts(_ timeouts: IPVSTimeouts) async throws(IPVSError)
     /// `ipset restore`: the lines before a refused one stay applied.
     func restoreSets(_ input: IPSetRestoreInput) async throws(IPSetError)
     /// Every set, with type and family (`ipset list -t`).

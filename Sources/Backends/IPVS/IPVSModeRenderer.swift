@@ -17,7 +17,8 @@ public struct IPVSModeRenderer: Sendable {
     /// listing (the dry run) the kernel is taken to hold nothing of proxyd's and the node's addresses to be its node IPs.
     public func full(_ states: [DesiredState], listed: IPVSListing?) -> RenderedTransaction<IPVSTransaction, [IPFamily: IPVSRendering]> {
         let listing = listed ?? IPVSListing(localAddresses: states.flatMap(\.node.nodeIPs))
-        var transaction = IPVSTransaction(tuning: IPVSNodeTuning.settings(strictARP: settings.strictARP), isFull: true)
+        var transaction = IPVSTransaction(
+            tuning: IPVSNodeTuning.settings(strictARP: settings.strictARP), timeouts: IPVSTimeouts(settings), isFull: true)
         var rendered: [IPFamily: IPVSRendering] = [:]
         var warnings: [String] = []
         for state in states {

@@ -45,6 +45,11 @@ public final class IPVSNetlink {
         }
     }
 
+    /// Sets IPVS's connection timeouts (`ipvsadm --set`) in this namespace.
+    public func setTimeouts(_ timeouts: IPVSTimeouts) throws(IPVSError) {
+        try send(.setTimeouts(timeouts), describing: "set IPVS's timeouts (\(timeouts))")
+    }
+
     /// Every virtual server, of every family, as the kernel lists them.
     public func virtualServers() throws(IPVSError) -> [IPVSVirtualServer] {
         let messages: [[UInt8]]

@@ -9,9 +9,9 @@ public typealias IPVSBackend = SyncEngine<IPVSProgram>
 /// - **Full** (start-up, after any failure, periodically): always from a listing (`listsBeforeFullSync` is true):
 ///   the IPVS dump, the sets and the tables of both families, and the node's addresses — NodePort virtual servers
 ///   go on every node address outside the dummy interface (or `--nodeport-addresses`'), re-read at every full sync.
-///   The node settings, every set (created or swapped), every rule, then the IPVS plan; a family no longer served
-///   loses its rules and sets (its virtual servers are left to `--cleanup`, as the planner never touches another
-///   family's).
+///   The node settings and IPVS's timeouts, every set (created or swapped), every rule, then the IPVS plan; a
+///   family no longer served loses its rules and sets (its virtual servers are left to `--cleanup`, as the planner
+///   never touches another family's).
 /// - **Partial** (a change): ipset `add`/`del` and IPVS operations for exactly what the diff changes, from the
 ///   committed state alone: O(size of the diff), never a rescan of every virtual server.
 /// - **Failures**: nothing of IPVS mode is one transaction, so any refusal throws and the next sync is full from a
@@ -92,10 +92,11 @@ public struct IPVSProgram: KernelProgram {
         return listing
     }
 
-    /// Applies `transaction` in order: node settings, sets, rules, IPVS operations (every family's, also past a
-    /// refusal), stale sets.
+    /// Applies `transaction` in order: node settings, IPVS's timeouts, sets, rules, IPVS operations (every family's,
+    /// also past a refusal), stale sets.
     ///
-    /// - Throws: `BackendSyncError`: `unavailable` when a node setting cannot be set; the tool's refusal (`refused`,
+    /// - Throws: `BackendSyncError`: `unavailable` when a node setting cannot be set, `refused` when the kernel refuses
+    ///   the timeouts (both before anything else changed); the tool's refusal (`refused`,
     ///   `stale` for a flushed table) when nothing was changed yet; `partiallyApplied` once something was. The
     ///   message names the refused line or operations.
     public func apply(_ transaction: IPVSTransaction) async throws(BackendSyncError) {
@@ -104,6 +105,16 @@ public struct IPVSProgram: KernelProgram {
             guard report.warnings.isEmpty else {
                 throw BackendSyncError(
                     .unavailable, message: "IPVS mode needs these node settings: " + report.warnings.joined(separator: "; "),
+                    transaction: transaction.text)
+            }
+        }
+        if let timeouts = transaction.timeouts {
+            do {
+                try await kernel.setTimeouts(timeouts)
+            } catch {
+                throw BackendSyncError(
+                    error.isMissingFromKernel ? .unavailable : .refused,
+                    message: "IPVS mode cannot set IPVS's connection timeouts (ipvs.tcpTimeout, tcpFinTimeout, udpTimeout: \(timeouts)): \(error)",
                     transaction: transaction.text)
             }
         }

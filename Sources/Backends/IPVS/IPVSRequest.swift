@@ -12,6 +12,7 @@ import ServiceModel
 ///   network order) — or `FWMARK` (u32) for a firewall-mark service;
 /// - full service (add, update): identity, `SCHED_NAME` (NUL-terminated), `FLAGS` (`struct ip_vs_flags`: flags and
 ///   a mask of all ones, so the flags are set exactly), `TIMEOUT` (u32 seconds), `NETMASK` (u32);
+/// - timeouts (`IPVS_CMD_SET_CONFIG`): `TIMEOUT_TCP`, `TIMEOUT_TCP_FIN`, `TIMEOUT_UDP` (u32 seconds each, not nested);
 /// - real server: `ADDR_FAMILY` (u16), `ADDR` (16 bytes), `PORT` (u16, network order), and for add / update
 ///   `FWD_METHOD`, `WEIGHT`, `U_THRESH`, `L_THRESH` (u32 each). Real-server requests name their virtual server
 ///   by its identity only.
@@ -28,6 +29,7 @@ public struct IPVSRequest: Sendable, Hashable {
     public enum Command: UInt8, Sendable {
         case newService = 1, setService, deleteService, getService, newDestination, setDestination, deleteDestination,
             getDestination
+        case setConfig = 12
     }
 
     /// `IPVS_GENL_VERSION`.
@@ -88,6 +90,19 @@ public struct IPVSRequest: Sendable, Hashable {
     /// Lists the real servers of one virtual server, with their connection counts (a dump).
     public static func listRealServers(of service: IPVSVirtualService) -> IPVSRequest {
         IPVSRequest(.getDestination, isDump: true) { $0.nest(attr(IPVS_CMD_ATTR_SERVICE)) { putIdentity(service, into: &$0) } }
+    }
+
+    // MARK: configuration
+
+    /// `IPVS_CMD_SET_CONFIG` with `TIMEOUT_TCP`, `TIMEOUT_TCP_FIN` and `TIMEOUT_UDP` (u32 seconds each, top-level
+    /// attributes), all three as libipvs sends them: the kernel reads the current values first and leaves those
+    /// given as 0 unchanged.
+    public static func setTimeouts(_ timeouts: IPVSTimeouts) -> IPVSRequest {
+        IPVSRequest(.setConfig) { writer in
+            writer.put(attr(IPVS_CMD_ATTR_TIMEOUT_TCP), u32: timeouts.tcp)
+            writer.put(attr(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN), u32: timeouts.tcpFin)
+            writer.put(attr(IPVS_CMD_ATTR_TIMEOUT_UDP), u32: timeouts.udp)
+        }
     }
 
     // MARK: attributes
