@@ -6,9 +6,9 @@ import ServiceModel
 /// IPVS mode as the sync engine runs it: `IPVSProgram` (list, render, apply; partial syncs; maintenance) over the
 /// real drivers, programming a lab node inside the VM — the scenario table through real connections, and the IPVS
 /// cases: the scheduler and persistence in `ipvsadm -Ln`, a restart over existing state that keeps an established
-/// connection, a graceful drain that `maintain` finishes; the configured timeouts.
+/// connection, a graceful drain that `maintain` finishes; the configured timeouts, and a family no longer served.
 enum IPVSProgramChecks {
-    static let all = [exampleOnce, daemon, scenarioTable, restartAndDrain, timeouts]
+    static let all = [exampleOnce, daemon, scenarioTable, restartAndDrain, timeoutsAndFamilies]
 
     static func program(_ lab: NetworkLab, scheduler: IPVSScheduler = .init(kernelName: "rr")) async throws -> IPVSProgram {
         let kernel = try await IPVSModeDriver(flavour: .nft, networkNamespace: "/run/netns/\(lab.node.namespace)")
@@ -278,10 +278,10 @@ enum IPVSProgramChecks {
         }
     }
 
-    // MARK: Timeouts
+    // MARK: Timeouts, a family no longer served
 
-    static let timeouts = VMCheck(
-        "IPVSProgram: a full sync sets the configured timeouts (ipvsadm -L --timeout), the unconfigured one kept",
+    static let timeoutsAndFamilies = VMCheck(
+        "IPVSProgram: a full sync sets the configured timeouts (ipvsadm -L --timeout), the unconfigured one kept; a family no longer served loses its virtual servers and addresses",
         timeout: .seconds(120)
     ) { check in
         try await NetworkLab.with(LabSpec(pods: ["web-1"])) { lab in
@@ -298,10 +298,19 @@ enum IPVSProgramChecks {
             // The namespace's own: "Timeout (tcp tcpfin udp): 900 120 300".
             let before = try await timeouts()
             let tcpFin = try check.require(before.split(separator: " ").dropLast().last, "ipvsadm -L --timeout: \(before)")
-            try await fullSync(program, [try state(.ipv4)])
+            try await fullSync(program, [try state(.ipv4), try state(.ipv6)])
             let after = try await timeouts()
             check.note("ipvsadm -L --timeout before: \(before); after a full sync with tcpTimeout 3600s, udpTimeout 45s: \(after)")
             check.expect(after == "Timeout (tcp tcpfin udp): 3600 \(tcpFin) 45", after)
+            let dualStack = try await Ipvsadm.list(in: lab)
+            check.expect(dualStack.contains { $0.hasPrefix("TCP [fd00:10:96::10]:80 ") }, "\(dualStack)")
+
+            try await fullSync(program, [try state(.ipv4)])
+            let listing = try await Ipvsadm.list(in: lab)
+            check.note("ipvsadm -Ln once IPv6 is no longer served:\n" + listing.joined(separator: "\n"))
+            check.expect(listing.contains { $0.hasPrefix("TCP 10.96.0.10:80 ") } && !listing.contains { $0.contains("[") }, "\(listing)")
+            let addresses = try await lab.exec(in: lab.node, ["ip", "-o", "addr", "show", "dev", ProxydNames.ipvsInterface]).requireSuccess().stdout
+            check.expect(addresses.contains("10.96.0.10/32") && !addresses.contains("fd00:10:96::10"), addresses)
         }
     }
 }

@@ -163,18 +163,50 @@ struct IPVSProgramTests {
         #expect(await kernel.ipvs == committed[.ipv4]!.ipvs.table)
     }
 
-    @Test func aFamilyNoLongerServedLosesItsRulesAndSets() async throws {
+    @Test func aFamilyNoLongerServedLosesItsRulesSetsVirtualServersAndAddresses() async throws {
         let kernel = IPVSModeFakeKernel(localAddresses: [F.nodeIP, "fd00::10"])
         let program = Self.make(kernel)
         let v6 = F.state([F.port("web6", clusterIP: "fd00:10:96::10", endpoints: ["[fd00:10:244::11]:8080"])], family: .ipv6)
         try await Self.fullSync(program, Self.states([Self.web([Self.web1])]) + [v6])
         #expect(await !kernel.sets.entries(prefix: "PROXYD-6-").isEmpty)
+        #expect(await kernel.ipvs.entries[IPVSVirtualService("fd00:10:96::10", .tcp, 80)] != nil)
         let output = try await Self.fullSync(program, Self.states([Self.web([Self.web1])]))
         #expect(output.transaction.text.contains("# ip6tables-restore --noflush (IPv6)"))
         #expect(await kernel.sets.sets.keys.filter { $0.hasPrefix("PROXYD-6-") }.isEmpty)
         let v6Rules = await kernel.iptables.listing(.ipv6)
         #expect(v6Rules["filter"].chains.isEmpty && v6Rules["nat"].chains.isEmpty && v6Rules["nat"].jumps.isEmpty)
         #expect(await !kernel.sets.entries(prefix: "PROXYD-CLUSTER-IP").isEmpty)
+        // Its virtual server is deleted (its real servers with it) and its address unbound, after the rules are gone
+        // and before its sets are destroyed; IPv4's stay.
+        let removal = try #require(output.transaction.families.first { $0.family == .ipv6 })
+        #expect(removal.operations.map(\.description) == ["-D -t [fd00:10:96::10]:80", "ip addr del fd00:10:96::10/128 dev proxyd-ipvs0"])
+        #expect(await kernel.ipvs.entries.keys.allSatisfy { $0.address?.family == .ipv4 })
+        #expect(await kernel.ipvs.boundAddresses == ["10.96.0.10"])
+        #expect(await kernel.ipvs == output.committed[.ipv4]!.ipvs.table)
+        // Nothing of the family is left: the next full sync has nothing to remove.
+        let again = try await Self.fullSync(program, Self.states([Self.web([Self.web1])]))
+        #expect(again.transaction.operationCount == 0, "\(again.transaction.text)")
+    }
+
+    @Test func aFamilyNoLongerServedKeepsVirtualServersOffTheDummyInterfaceAndOnExcludedCIDRs() async throws {
+        let kernel = IPVSModeFakeKernel(localAddresses: [F.nodeIP, "fd00::10"])
+        let program = IPVSProgram(kernel: kernel, settings: IPVSSettings(excludeCIDRs: ["fd00:10:96::20/128"]))
+        let v6 = F.state([
+            F.port("web6", clusterIP: "fd00:10:96::10", endpoints: ["[fd00:10:244::11]:8080"]),
+            F.port("kept6", clusterIP: "fd00:10:96::20", endpoints: ["[fd00:10:244::12]:8080"]),
+        ], family: .ipv6)
+        try await Self.fullSync(program, Self.states([Self.web([Self.web1])]) + [v6])
+        // Someone else's IPv6 virtual server, on an address that is not the dummy interface's.
+        let foreign = IPVSVirtualServer("fd00:99::1", .tcp, 443, scheduler: .roundRobin)
+        try await kernel.program([.addVirtualServer(foreign)])
+        let output = try await Self.fullSync(program, Self.states([Self.web([Self.web1])]))
+        let removal = try #require(output.transaction.families.first { $0.family == .ipv6 })
+        #expect(removal.operations.map(\.description) == [
+            "-D -t [fd00:10:96::10]:80", "ip addr del fd00:10:96::10/128 dev proxyd-ipvs0", "ip addr del fd00:10:96::20/128 dev proxyd-ipvs0",
+        ])
+        let entries = await kernel.ipvs.entries
+        let left = entries.keys.filter { $0.address?.family == IPFamily.ipv6 }.map(\.description).sorted()
+        #expect(left == ["TCP [fd00:10:96::20]:80", "TCP [fd00:99::1]:443"])
     }
 
     // MARK: IPVS's timeouts

@@ -33,13 +33,28 @@ public struct IPVSModeRenderer: Sendable {
             warnings += plan.warnings + ruleWarnings
         }
         let served = Set(states.map(\.family))
+        // Every family's listing holds every virtual server and bound address, whatever their family.
+        let listedIPVS = IPFamily.allCases.lazy.compactMap { listing.ipvs[$0] }.first ?? IPVSKernelState()
         for family in IPFamily.allCases where !served.contains(family) {
             let removal = IPVSTransaction.Family(
-                family: family, rules: rules.removal(family, listing: listing.rules[family] ?? IptablesTableListing()),
+                family: family, operations: Self.removingVirtualServers(of: family, in: listedIPVS, settings: settings),
+                rules: rules.removal(family, listing: listing.rules[family] ?? IptablesTableListing()),
                 staleSets: Self.destroyingSets(of: family, in: listing.sets))
             if !removal.isEmpty { transaction.families.append(removal) }
         }
         return RenderedTransaction(transaction: transaction, committed: rendered, warnings: warnings)
+    }
+
+    /// A family no longer served: its virtual servers of proxyd's deleted — TCP, UDP and SCTP ones on an address of
+    /// proxyd's dummy interface, outside `excludeCIDRs` (`--cleanup`'s rule: NodePort virtual servers on the node's own
+    /// addresses cannot be told from someone else's, and stay) — then the family's addresses unbound.
+    static func removingVirtualServers(of family: IPFamily, in kernel: IPVSKernelState, settings: IPVSSettings) -> [IPVSOperation] {
+        let bound = Set(kernel.boundAddresses.filter { $0.family == family && !$0.isLinkLocal })
+        let ours = kernel.virtualServers.map(\.service).filter { service in
+            guard service.firewallMark == 0, service.transportProtocol != nil, let address = service.address else { return false }
+            return bound.contains(address) && !settings.isExcluded(address)
+        }
+        return Set(ours).sorted().map(IPVSOperation.deleteVirtualServer) + bound.sorted().map(IPVSOperation.unbindAddress)
     }
 
     /// `ipset destroy` for every set of proxyd's of `family` in `listing`: a family no longer served.

@@ -10,8 +10,8 @@ public typealias IPVSBackend = SyncEngine<IPVSProgram>
 ///   the IPVS dump, the sets and the tables of both families, and the node's addresses — NodePort virtual servers
 ///   go on every node address outside the dummy interface (or `--nodeport-addresses`'), re-read at every full sync.
 ///   The node settings and IPVS's timeouts, every set (created or swapped), every rule, then the IPVS plan; a
-///   family no longer served loses its rules and sets (its virtual servers are left to `--cleanup`, as the planner
-///   never touches another family's).
+///   family no longer served loses its rules, its virtual servers on the dummy interface's addresses (outside
+///   `excludeCIDRs`), those addresses, then its sets.
 /// - **Partial** (a change): ipset `add`/`del` and IPVS operations for exactly what the diff changes, from the
 ///   committed state alone: O(size of the diff), never a rescan of every virtual server.
 /// - **Failures**: nothing of IPVS mode is one transaction, so any refusal throws and the next sync is full from a
