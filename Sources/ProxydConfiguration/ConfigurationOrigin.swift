@@ -25,8 +25,8 @@ public enum ConfigurationOrigin: Sendable, Equatable {
     }
 
     /// The flag that sets each field, when proxyd reads flags instead of a file (from the field table,
-    /// ``KubeProxyConfiguration/fields``). The sync-period and masquerade flags set the section of the selected
-    /// mode, as kube-proxy's do.
+    /// ``KubeProxyConfiguration/fields``). The `--iptables-*sync-period` and masquerade flags set the section of the
+    /// selected mode, as kube-proxy's do (ipvs mode's periods are `--ipvs-*sync-period`).
     public static let flagNames: [String: String] = KubeProxyConfiguration.fields.reduce(into: [:]) { names, field in
         names.merge(field.flags) { first, _ in first }
     }

@@ -56,14 +56,14 @@ extension KubeProxyConfiguration {
                 .field("syncPeriod", \.iptables.syncPeriod, .whenNilOrZero(seconds(30)), flag: "--iptables-sync-period"),
             ]),
             .section("ipvs", [
-                .field("excludeCIDRs", \.ipvs.excludeCIDRs, .whenNil([])),
-                .field("minSyncPeriod", \.ipvs.minSyncPeriod, .whenNil(seconds(0)), flag: "--iptables-min-sync-period"),
-                .field("scheduler", \.ipvs.scheduler, .whenNilOrZero("rr")),
-                .field("strictARP", \.ipvs.strictARP, .whenNil(false)),
-                .field("syncPeriod", \.ipvs.syncPeriod, .whenNilOrZero(seconds(30)), flag: "--iptables-sync-period"),
-                .field("tcpFinTimeout", \.ipvs.tcpFinTimeout, .whenNil(seconds(0))),
-                .field("tcpTimeout", \.ipvs.tcpTimeout, .whenNil(seconds(0))),
-                .field("udpTimeout", \.ipvs.udpTimeout, .whenNil(seconds(0))),
+                .field("excludeCIDRs", \.ipvs.excludeCIDRs, .whenNil([]), flag: "--ipvs-exclude-cidrs"),
+                .field("minSyncPeriod", \.ipvs.minSyncPeriod, .whenNil(seconds(0)), flag: "--ipvs-min-sync-period"),
+                .field("scheduler", \.ipvs.scheduler, .whenNilOrZero("rr"), flag: "--ipvs-scheduler"),
+                .field("strictARP", \.ipvs.strictARP, .whenNil(false), flag: "--ipvs-strict-arp"),
+                .field("syncPeriod", \.ipvs.syncPeriod, .whenNilOrZero(seconds(30)), flag: "--ipvs-sync-period"),
+                .field("tcpFinTimeout", \.ipvs.tcpFinTimeout, .whenNil(seconds(0)), flag: "--ipvs-tcpfin-timeout"),
+                .field("tcpTimeout", \.ipvs.tcpTimeout, .whenNil(seconds(0)), flag: "--ipvs-tcp-timeout"),
+                .field("udpTimeout", \.ipvs.udpTimeout, .whenNil(seconds(0)), flag: "--ipvs-udp-timeout"),
             ]),
             .section("logging", accepting: ["vmodule", "options"], [
                 .field(

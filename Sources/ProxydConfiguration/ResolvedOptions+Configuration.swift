@@ -248,15 +248,18 @@ extension ResolvedOptions {
                 "\(origin.name("ipvs.scheduler")) \"\(scheduler)\" is not an IPVS scheduler; use one of \(ipvsSchedulers.sorted().joined(separator: ", "))")
         }
         for (index, text) in (ipvs.excludeCIDRs ?? []).enumerated() where CIDR(text.trimmingWhitespace) == nil {
-            throw origin.error("ipvs.excludeCIDRs", "ipvs.excludeCIDRs[\(index)] \"\(text)\" is not a CIDR")
+            // The file's list by index; the flag's comma-separated items by value.
+            let item = origin == .flags ? origin.name("ipvs.excludeCIDRs") : "ipvs.excludeCIDRs[\(index)]"
+            throw origin.error("ipvs.excludeCIDRs", "\(item) \"\(text)\" is not a CIDR; write prefixes like 10.0.0.0/8,fd00::/64")
         }
         for (field, value) in [("tcpTimeout", ipvs.tcpTimeout), ("tcpFinTimeout", ipvs.tcpFinTimeout), ("udpTimeout", ipvs.udpTimeout)] {
+            let name = origin.name("ipvs.\(field)")
             if let value, value.duration < .zero {
-                throw origin.error("ipvs.\(field)", "ipvs.\(field) \(value) must not be negative (0s leaves the kernel's value)")
+                throw origin.error("ipvs.\(field)", "\(name) \(value) must not be negative (0s leaves the kernel's value)")
             }
             if let value, value.duration > maximumIPVSTimeout.duration {
                 throw origin.error(
-                    "ipvs.\(field)", "ipvs.\(field) \(value) is out of range; an IPVS timeout can be at most \(maximumIPVSTimeout) (the kernel's limit)")
+                    "ipvs.\(field)", "\(name) \(value) is out of range; an IPVS timeout can be at most \(maximumIPVSTimeout) (the kernel's limit)")
             }
         }
     }

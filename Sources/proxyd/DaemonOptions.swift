@@ -18,7 +18,7 @@ struct DaemonOptions: ParsableArguments {
     @Option(
         name: [.customLong("iptables-min-sync-period"), .customLong("min-sync-period")],
         help: ArgumentHelp(
-            "Coalesce changes: at most one sync per this period (Go duration). Default: 1s; 0 means the default, as in kube-proxy's file.",
+            "Coalesce changes: at most one sync per this period (Go duration), in nftables and iptables mode (ipvs mode: --ipvs-min-sync-period). Default: 1s; 0 means the default, as in kube-proxy's file.",
             valueName: "duration"),
         transform: GoDuration.argument)
     var minSyncPeriod: GoDuration?
@@ -26,13 +26,14 @@ struct DaemonOptions: ParsableArguments {
     @Option(
         name: [.customLong("iptables-sync-period"), .customLong("sync-period")],
         help: ArgumentHelp(
-            "Full resync at least this often (Go duration); /healthz fails after 2× this without a sync. Default: 30s.",
+            "Full resync at least this often (Go duration), in nftables and iptables mode (ipvs mode: --ipvs-sync-period); /healthz fails after 2× this without a sync. Default: 30s.",
             valueName: "duration"),
         transform: GoDuration.argument)
     var syncPeriod: GoDuration?
 
     /// Writes the given flags into `configuration`; the sync periods go to the section of `mode`, as
-    /// kube-proxy's flags do.
+    /// kube-proxy's flags do. In ipvs mode they set nothing: kube-proxy ignores them there
+    /// (`processV1Alpha1Flags`), the ipvs section's periods being `--ipvs-sync-period` and `--ipvs-min-sync-period`.
     func apply(to configuration: inout KubeProxyConfiguration, mode: ProxyMode) {
         configuration.healthzBindAddress = healthzBindAddress
         configuration.metricsBindAddress = metricsBindAddress
@@ -44,9 +45,13 @@ struct DaemonOptions: ParsableArguments {
             configuration.iptables.syncPeriod = syncPeriod
             configuration.iptables.minSyncPeriod = minSyncPeriod
         case .ipvs:
-            configuration.ipvs.syncPeriod = syncPeriod
-            configuration.ipvs.minSyncPeriod = minSyncPeriod
+            break
         }
+    }
+
+    /// The sync-period flags given, which ipvs mode ignores (``apply(to:mode:)``).
+    var givenSyncPeriodFlags: [String] {
+        [minSyncPeriod.map { _ in "--iptables-min-sync-period" }, syncPeriod.map { _ in "--iptables-sync-period" }].compactMap { $0 }
     }
 
     /// The flags given on the command line.

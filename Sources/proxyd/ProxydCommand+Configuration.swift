@@ -20,6 +20,14 @@ extension ProxydCommand {
                 options.ignoredSettings.append(
                     "--bind-address (proxyd takes the node's primary IPs from its Node object)")
             }
+            // As kube-proxy: the ipvs section's periods are the --ipvs-* flags', and only ipvs mode reads the section.
+            if options.mode == .ipvs {
+                options.ignoredSettings += daemon.givenSyncPeriodFlags.map {
+                    "\($0) (ipvs mode syncs by --ipvs-sync-period and --ipvs-min-sync-period, as kube-proxy does)"
+                }
+            } else {
+                options.ignoredSettings += ipvs.givenFlags.map { "\($0) (only ipvs mode uses it)" }
+            }
             return options
         }
         if let verbosity, !(0...10).contains(verbosity) {
@@ -62,6 +70,7 @@ extension ProxydCommand {
         configuration.logging.verbosity = verbosity
         daemon.apply(to: &configuration, mode: mode)
         conntrack.apply(to: &configuration)
+        ipvs.apply(to: &configuration)
         apiServer.apply(to: &configuration)
         return configuration
     }
@@ -78,7 +87,7 @@ extension ProxydCommand {
             iptablesLocalhostNodeports.map { _ in "--iptables-localhost-nodeports" },
             serviceProxyName.map { _ in "--service-proxy-name" }, verbosity.map { _ in "--v" },
         ]
-        return own.compactMap { $0 } + daemon.givenFlags + conntrack.givenFlags + apiServer.givenFlags
+        return own.compactMap { $0 } + daemon.givenFlags + conntrack.givenFlags + ipvs.givenFlags + apiServer.givenFlags
     }
 
     /// Logs the effective configuration once at start: warnings for what is ignored, one info line with what

@@ -150,6 +150,9 @@ struct ProxydCommand: AsyncParsableCommand {
     @OptionGroup(title: "Connection tracking")
     var conntrack: ConntrackOptions
 
+    @OptionGroup(title: "IPVS mode")
+    var ipvs: IPVSOptions
+
     @OptionGroup(title: "API server")
     var apiServer: APIServerOptions
 
@@ -223,6 +226,7 @@ struct ProxydCommand: AsyncParsableCommand {
     static func normalizeArguments(_ arguments: [String]) -> [String] {
         normalizeBooleanFlags(
             arguments, flags: ["masquerade-all", "once", "dry-run", "cleanup", "init-only"] + ConntrackOptions.booleanFlags
+                + IPVSOptions.booleanFlags
         ).map { $0.hasPrefix("-v=") ? "-" + $0 : $0 }
     }
 

@@ -71,6 +71,74 @@ struct ConfigurationResolutionTests {
         #expect(options.effectiveConfiguration.iptables.syncPeriod == GoDuration(.seconds(30)))
     }
 
+    // MARK: - --ipvs-* flags
+
+    @Test func ipvsFlagsResolveIntoTheIPVSSettings() throws {
+        let options = try Self.resolve([
+            "--objects", "x", "--proxy-mode", "ipvs", "--ipvs-scheduler", "lc", "--ipvs-exclude-cidrs", "10.0.0.0/8, fd00::/8",
+            "--ipvs-exclude-cidrs=192.168.0.0/16", "--ipvs-strict-arp", "--ipvs-tcp-timeout", "1h", "--ipvs-tcpfin-timeout", "30s",
+            "--ipvs-udp-timeout", "5m", "--ipvs-sync-period", "1m", "--ipvs-min-sync-period", "2s",
+        ])
+        #expect(options.ipvs == IPVSSettings(
+            scheduler: IPVSScheduler(kernelName: "lc"),
+            excludeCIDRs: [CIDR("10.0.0.0/8"), CIDR("fd00::/8"), CIDR("192.168.0.0/16")], strictARP: true,
+            tcpTimeout: .seconds(3600), tcpFinTimeout: .seconds(30), udpTimeout: .seconds(300)))
+        #expect(options.daemon.syncPeriod == GoDuration(.seconds(60)))
+        #expect(options.daemon.minSyncPeriod == GoDuration(.seconds(2)))
+        #expect(options.effectiveConfiguration.ipvs.scheduler == "lc")
+        #expect(options.effectiveConfiguration.ipvs.excludeCIDRs == ["10.0.0.0/8", "fd00::/8", "192.168.0.0/16"])
+        #expect(options.ignoredSettings.isEmpty)
+    }
+
+    @Test func ipvsStrictARPTakesKubeProxysBooleanForms() throws {
+        #expect(try Self.resolve(ProxydCommand.normalizeArguments(["--objects", "x", "--proxy-mode=ipvs", "--ipvs-strict-arp=true"])).ipvs.strictARP)
+        #expect(try !Self.resolve(ProxydCommand.normalizeArguments(["--objects", "x", "--proxy-mode=ipvs", "--ipvs-strict-arp=false"])).ipvs.strictARP)
+        #expect(try !Self.resolve(["--objects", "x", "--proxy-mode=ipvs"]).ipvs.strictARP)
+    }
+
+    /// kube-proxy (`processV1Alpha1Flags`) applies --iptables-sync-period only outside ipvs mode and
+    /// --ipvs-sync-period only in it.
+    @Test func ipvsModeSyncsByTheIpvsPeriodFlagsAndIgnoresTheIptablesOnes() throws {
+        let ipvs = try Self.resolve(["--objects", "x", "--proxy-mode", "ipvs", "--sync-period", "5s", "--min-sync-period", "2s"])
+        #expect(ipvs.daemon.syncPeriod == GoDuration(.seconds(30)))
+        #expect(ipvs.daemon.minSyncPeriod == GoDuration(.zero))
+        #expect(ipvs.ignoredSettings == [
+            "--iptables-min-sync-period (ipvs mode syncs by --ipvs-sync-period and --ipvs-min-sync-period, as kube-proxy does)",
+            "--iptables-sync-period (ipvs mode syncs by --ipvs-sync-period and --ipvs-min-sync-period, as kube-proxy does)",
+        ])
+        let both = try Self.resolve(["--objects", "x", "--proxy-mode", "ipvs", "--sync-period", "5s", "--ipvs-sync-period", "1m"])
+        #expect(both.daemon.syncPeriod == GoDuration(.seconds(60)))
+        // Outside ipvs mode the --ipvs-* flags only fill the ipvs section, which that mode does not read.
+        let nftables = try Self.resolve(["--objects", "x", "--ipvs-sync-period", "5s", "--ipvs-scheduler", "lc"])
+        #expect(nftables.daemon.syncPeriod == GoDuration(.seconds(30)))
+        #expect(nftables.ipvs == IPVSSettings())
+        #expect(nftables.effectiveConfiguration.ipvs.scheduler == "lc")
+        #expect(nftables.ignoredSettings == ["--ipvs-scheduler (only ipvs mode uses it)", "--ipvs-sync-period (only ipvs mode uses it)"])
+    }
+
+    @Test func withConfigTheFilesIpvsSectionWinsOverTheIpvsFlags() throws {
+        let text = Self.header + "mode: ipvs\nipvs: {scheduler: wrr, tcpTimeout: 15m}\n"
+        let options = try Self.withFile(text) {
+            try Self.resolve(["--config", $0, "--objects", "x", "--ipvs-scheduler", "lc", "--ipvs-udp-timeout", "1m"])
+        }
+        #expect(options.ipvs == IPVSSettings(scheduler: IPVSScheduler(kernelName: "wrr"), tcpTimeout: .seconds(900)))
+        #expect(options.ignoredFlags == ["--ipvs-scheduler", "--ipvs-udp-timeout"])
+    }
+
+    @Test(arguments: [
+        (["--ipvs-scheduler", "fastest"], "--ipvs-scheduler \"fastest\" is not an IPVS scheduler; use one of dh, lblc, lblcr, lc, mh, nq, rr, sed, sh, wlc, wrr"),
+        (["--ipvs-exclude-cidrs", "10.0.0.0/8,10.0.0.0/33"], "--ipvs-exclude-cidrs \"10.0.0.0/33\" is not a CIDR; write prefixes like 10.0.0.0/8,fd00::/64"),
+        (["--ipvs-tcp-timeout=-1s"], "--ipvs-tcp-timeout -1s must not be negative (0s leaves the kernel's value)"),
+        (["--ipvs-tcpfin-timeout", "600h"], "--ipvs-tcpfin-timeout 600h0m0s is out of range; an IPVS timeout can be at most 596h31m23s (the kernel's limit)"),
+        (["--ipvs-udp-timeout", "600h"], "--ipvs-udp-timeout 600h0m0s is out of range; an IPVS timeout can be at most 596h31m23s (the kernel's limit)"),
+        (["--ipvs-sync-period=-1s"], "--ipvs-sync-period (-1s) must be positive, e.g. 30s"),
+        (["--ipvs-min-sync-period", "1m"], "--ipvs-min-sync-period (1m0s) must not exceed --ipvs-sync-period (30s)"),
+        (["--ipvs-min-sync-period=-1s"], "--ipvs-min-sync-period (-1s) must not be negative, e.g. 1s"),
+    ])
+    func badIpvsFlagsNameTheFlag(arguments: [String], message: String) {
+        #expect(Self.message(["--objects", "x", "--proxy-mode", "ipvs"] + arguments) == message)
+    }
+
     @Test func theFileIsTheConfiguration() throws {
         let text = Self.header + """
             hostnameOverride: Node-B
@@ -190,7 +258,10 @@ struct ConfigurationResolutionTests {
     }
 
     /// Durations past Go's range trapped in the parser ("Double value cannot be converted to Int64").
-    @Test(arguments: ["--sync-period", "--iptables-min-sync-period", "--conntrack-tcp-timeout-established", "--conntrack-udp-timeout-stream"])
+    @Test(arguments: [
+        "--sync-period", "--iptables-min-sync-period", "--conntrack-tcp-timeout-established", "--conntrack-udp-timeout-stream",
+        "--ipvs-sync-period", "--ipvs-tcp-timeout",
+    ])
     func durationFlagsOutOfGosRangeAreErrorsNamingTheFlag(flag: String) {
         #expect(Self.message(["--objects", "x", flag, "2562048h"]) == """
             The value '2562048h' is invalid for '\(flag) <duration>': out of range; a duration can be at most \
@@ -221,6 +292,9 @@ struct ConfigurationResolutionTests {
          "--cluster-cidr", "10.244.0.0/16", "--detect-local-mode", "NodeCIDR", "--nodeport-addresses", "10.0.0.0/8,primary",
          "--conntrack-max-per-core", "0", "--conntrack-udp-timeout", "1m30s", "--healthz-bind-address", "[::]:10256",
          "--sync-period", "2h", "--min-sync-period", "1.5s", "--service-proxy-name", "proxyd", "--v", "2"],
+        ["--objects", "x", "--proxy-mode", "ipvs", "--ipvs-scheduler", "sh", "--ipvs-exclude-cidrs", "10.0.0.0/8,fd00::/8",
+         "--ipvs-strict-arp", "--ipvs-tcp-timeout", "1h", "--ipvs-tcpfin-timeout", "1m", "--ipvs-udp-timeout", "10s",
+         "--ipvs-sync-period", "2m", "--ipvs-min-sync-period", "500ms"],
     ])
     func writtenConfigurationReadsBackTheSame(arguments: [String]) throws {
         let options = try Self.resolve(arguments)
@@ -238,6 +312,7 @@ struct ConfigurationResolutionTests {
         #expect(readBack.clientConnection == options.clientConnection)
         #expect(readBack.masqueradeBit == options.masqueradeBit)
         #expect(readBack.verbosity == options.verbosity)
+        #expect(readBack.ipvs == options.ipvs)
     }
 
     @Test func everyFieldSurvivesWritingAndReading() throws {

@@ -42,4 +42,32 @@ struct IPVSDryRunCommandTests {
             # ipvsadm (IPv4)
             """), "\(result.stdout.prefix(600))")
     }
+
+    /// kube-proxy's `--ipvs-*` flags, as a migrating operator types them: the scheduler of every virtual server and
+    /// the timeouts sent with `ipvsadm --set`.
+    @Test func ipvsFlagsSetTheSchedulerAndTheTimeouts() async throws {
+        let result = try await ProxydConfigurationCommandTests.proxyd([
+            "--proxy-mode=ipvs", "--objects", ProxydConfigurationCommandTests.examples, "--hostname-override", "node-a", "--dry-run",
+            "--ipvs-scheduler=lc", "--ipvs-tcp-timeout=1h",
+        ])
+        #expect(result.status == .exited(0), "\(result)")
+        #expect(result.stdout.contains("\nipvsadm --set 3600 0 0\n"), "\(result.stdout.prefix(600))")
+        #expect(result.stdout.contains("-A -t 10.96.10.20:80 -s lc\n"))
+        #expect(result.stdout.contains("-A -t 10.96.10.30:8080 -s lc -p 600\n"))
+        #expect(!result.stdout.contains(" -s rr"))
+    }
+
+    @Test(arguments: [
+        ("--ipvs-scheduler=fastest", "--ipvs-scheduler \"fastest\" is not an IPVS scheduler"),
+        ("--ipvs-exclude-cidrs=10.0.0.0/8,10.0.0.0/33", "--ipvs-exclude-cidrs \"10.0.0.0/33\" is not a CIDR"),
+        ("--ipvs-udp-timeout=600h", "--ipvs-udp-timeout 600h0m0s is out of range"),
+    ])
+    func aBadIpvsFlagExitsOneNamingTheFlag(flag: String, message: String) async throws {
+        let result = try await ProxydConfigurationCommandTests.proxyd([
+            "--proxy-mode=ipvs", "--objects", ProxydConfigurationCommandTests.examples, "--hostname-override", "node-a", "--dry-run", flag,
+        ])
+        #expect(result.status == .exited(1), "\(result)")
+        #expect(result.stderr.contains("Error: \(message)"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
 }
