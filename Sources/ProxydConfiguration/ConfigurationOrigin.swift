@@ -4,14 +4,16 @@ import ArgumentParser
 /// names what the operator wrote: the flag (`--cluster-cidr "x" is not a CIDR`) or the file, line and field
 /// (`config.yaml:7: clusterCIDR "x" is not a CIDR`).
 public enum ConfigurationOrigin: Sendable, Equatable {
-    case flags
+    /// The command line; `names` spells a field by the flag the operator typed where that is not the field table's
+    /// (`nftables.syncPeriod` set by `--sync-period` rather than `--iptables-sync-period`).
+    case flags(names: [String: String] = [:])
     /// The file, and the line of each field path in it.
     case file(path: String, lines: [String: Int])
 
     /// How the operator spells the field at `path` of KubeProxyConfiguration (`conntrack.maxPerCore`).
     public func name(_ path: String) -> String {
         switch self {
-        case .flags: Self.flagNames[path] ?? path
+        case .flags(let names): names[path] ?? Self.flagNames[path] ?? path
         case .file: path
         }
     }
@@ -25,8 +27,9 @@ public enum ConfigurationOrigin: Sendable, Equatable {
     }
 
     /// The flag that sets each field, when proxyd reads flags instead of a file (from the field table,
-    /// ``KubeProxyConfiguration/fields``). The `--iptables-*sync-period` and masquerade flags set the section of the
-    /// selected mode, as kube-proxy's do (ipvs mode's periods are `--ipvs-*sync-period`).
+    /// ``KubeProxyConfiguration/fields``). The masquerade and sync-period flags set the section of the selected
+    /// mode, as kube-proxy's do; `--sync-period` and `--min-sync-period`, which set it in every mode, are spelled by
+    /// `flags(names:)` when given.
     public static let flagNames: [String: String] = KubeProxyConfiguration.fields.reduce(into: [:]) { names, field in
         names.merge(field.flags) { first, _ in first }
     }

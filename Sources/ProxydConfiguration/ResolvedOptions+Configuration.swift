@@ -249,7 +249,7 @@ extension ResolvedOptions {
         }
         for (index, text) in (ipvs.excludeCIDRs ?? []).enumerated() where CIDR(text.trimmingWhitespace) == nil {
             // The file's list by index; the flag's comma-separated items by value.
-            let item = origin == .flags ? origin.name("ipvs.excludeCIDRs") : "ipvs.excludeCIDRs[\(index)]"
+            let item = if case .flags = origin { origin.name("ipvs.excludeCIDRs") } else { "ipvs.excludeCIDRs[\(index)]" }
             throw origin.error("ipvs.excludeCIDRs", "\(item) \"\(text)\" is not a CIDR; write prefixes like 10.0.0.0/8,fd00::/64")
         }
         for (field, value) in [("tcpTimeout", ipvs.tcpTimeout), ("tcpFinTimeout", ipvs.tcpFinTimeout), ("udpTimeout", ipvs.udpTimeout)] {

@@ -16,49 +16,50 @@ struct DaemonOptions: ParsableArguments {
     var metricsBindAddress: String?
 
     @Option(
-        name: [.customLong("iptables-min-sync-period"), .customLong("min-sync-period")],
+        name: .customLong("sync-period"),
         help: ArgumentHelp(
-            "Coalesce changes: at most one sync per this period (Go duration), in nftables and iptables mode (ipvs mode: --ipvs-min-sync-period). Default: 1s; 0 means the default, as in kube-proxy's file.",
+            "Full resync at least this often (Go duration), in every mode; /healthz fails after 2× this without a sync. Default: 30s. Takes precedence over --iptables-sync-period and --ipvs-sync-period.",
+            valueName: "duration"),
+        transform: GoDuration.argument)
+    var syncPeriod: GoDuration?
+
+    @Option(
+        name: .customLong("min-sync-period"),
+        help: ArgumentHelp(
+            "Coalesce changes: at most one sync per this period (Go duration), in every mode. Default: 1s, and 0 means the default, as in kube-proxy's file (ipvs mode: 0s, every change syncs at once). Takes precedence over --iptables-min-sync-period and --ipvs-min-sync-period.",
             valueName: "duration"),
         transform: GoDuration.argument)
     var minSyncPeriod: GoDuration?
 
     @Option(
-        name: [.customLong("iptables-sync-period"), .customLong("sync-period")],
+        name: .customLong("iptables-sync-period"),
         help: ArgumentHelp(
-            "Full resync at least this often (Go duration), in nftables and iptables mode (ipvs mode: --ipvs-sync-period); /healthz fails after 2× this without a sync. Default: 30s.",
+            "As --sync-period, in nftables and iptables mode only (ignored in ipvs mode, as by kube-proxy). --sync-period, if given, takes precedence.",
             valueName: "duration"),
         transform: GoDuration.argument)
-    var syncPeriod: GoDuration?
+    var iptablesSyncPeriod: GoDuration?
 
-    /// Writes the given flags into `configuration`; the sync periods go to the section of `mode`, as
-    /// kube-proxy's flags do. In ipvs mode they set nothing: kube-proxy ignores them there
-    /// (`processV1Alpha1Flags`), the ipvs section's periods being `--ipvs-sync-period` and `--ipvs-min-sync-period`.
-    func apply(to configuration: inout KubeProxyConfiguration, mode: ProxyMode) {
+    @Option(
+        name: .customLong("iptables-min-sync-period"),
+        help: ArgumentHelp(
+            "As --min-sync-period, in nftables and iptables mode only (ignored in ipvs mode, as by kube-proxy). --min-sync-period, if given, takes precedence.",
+            valueName: "duration"),
+        transform: GoDuration.argument)
+    var iptablesMinSyncPeriod: GoDuration?
+
+    /// Writes the given flags into `configuration`, but for the sync periods (``SyncPeriodFlags``).
+    func apply(to configuration: inout KubeProxyConfiguration) {
         configuration.healthzBindAddress = healthzBindAddress
         configuration.metricsBindAddress = metricsBindAddress
-        switch mode {
-        case .nftables:
-            configuration.nftables.syncPeriod = syncPeriod
-            configuration.nftables.minSyncPeriod = minSyncPeriod
-        case .iptables:
-            configuration.iptables.syncPeriod = syncPeriod
-            configuration.iptables.minSyncPeriod = minSyncPeriod
-        case .ipvs:
-            break
-        }
-    }
-
-    /// The sync-period flags given, which ipvs mode ignores (``apply(to:mode:)``).
-    var givenSyncPeriodFlags: [String] {
-        [minSyncPeriod.map { _ in "--iptables-min-sync-period" }, syncPeriod.map { _ in "--iptables-sync-period" }].compactMap { $0 }
     }
 
     /// The flags given on the command line.
     var givenFlags: [String] {
         [
             healthzBindAddress.map { _ in "--healthz-bind-address" }, metricsBindAddress.map { _ in "--metrics-bind-address" },
-            minSyncPeriod.map { _ in "--iptables-min-sync-period" }, syncPeriod.map { _ in "--iptables-sync-period" },
+            syncPeriod.map { _ in "--sync-period" }, minSyncPeriod.map { _ in "--min-sync-period" },
+            iptablesSyncPeriod.map { _ in "--iptables-sync-period" },
+            iptablesMinSyncPeriod.map { _ in "--iptables-min-sync-period" },
         ].compactMap { $0 }
     }
 }

@@ -14,7 +14,7 @@ struct IPVSOptions: ParsableArguments {
     @Option(
         name: .customLong("ipvs-sync-period"),
         help: ArgumentHelp(
-            "In ipvs mode, full resync at least this often (Go duration, e.g. 5s, 1m, 2h22m); must be greater than 0. Default: 30s. (In ipvs mode --iptables-sync-period is ignored, as by kube-proxy.)",
+            "In ipvs mode only, full resync at least this often (Go duration, e.g. 5s, 1m, 2h22m). --sync-period, if given, takes precedence.",
             valueName: "duration"),
         transform: GoDuration.argument)
     var ipvsSyncPeriod: GoDuration?
@@ -22,7 +22,7 @@ struct IPVSOptions: ParsableArguments {
     @Option(
         name: .customLong("ipvs-min-sync-period"),
         help: ArgumentHelp(
-            "In ipvs mode, the minimum period between syncs (Go duration); changes arriving meanwhile join the next sync. Default: 0s, every Service or EndpointSlice change syncs at once, as in kube-proxy. (In ipvs mode --iptables-min-sync-period is ignored.)",
+            "In ipvs mode only, the minimum period between syncs (Go duration). Default: 0s, every Service or EndpointSlice change syncs at once, as in kube-proxy. --min-sync-period, if given, takes precedence.",
             valueName: "duration"),
         transform: GoDuration.argument)
     var ipvsMinSyncPeriod: GoDuration?

@@ -14,18 +14,17 @@ extension ProxydCommand {
     /// The flags and the file resolved; run flags (`--once`, …) are left to ``resolve()``.
     func resolveConfiguration() throws -> ResolvedOptions {
         guard let config else {
+            let periods = SyncPeriodFlags(daemon: daemon, ipvs: ipvs, mode: flagMode)
             var options = try ResolvedOptions(
-                effective: flagConfiguration().withDefaults(), origin: .flags, hostName: LocalAddresses.hostName)
+                effective: flagConfiguration().withDefaults(), origin: .flags(names: periods.names),
+                hostName: LocalAddresses.hostName)
             if let bindAddress, !["", "0.0.0.0", "::"].contains(bindAddress) {
                 options.ignoredSettings.append(
                     "--bind-address (proxyd takes the node's primary IPs from its Node object)")
             }
-            // As kube-proxy: the ipvs section's periods are the --ipvs-* flags', and only ipvs mode reads the section.
-            if options.mode == .ipvs {
-                options.ignoredSettings += daemon.givenSyncPeriodFlags.map {
-                    "\($0) (ipvs mode syncs by --ipvs-sync-period and --ipvs-min-sync-period, as kube-proxy does)"
-                }
-            } else {
+            options.ignoredSettings += periods.ignoredSettings
+            // As kube-proxy's, the --ipvs-* flags fill the ipvs section whatever the mode; only ipvs mode reads it.
+            if options.mode != .ipvs {
                 options.ignoredSettings += ipvs.givenFlags.map { "\($0) (only ipvs mode uses it)" }
             }
             return options
@@ -49,7 +48,7 @@ extension ProxydCommand {
     /// The configuration the flags describe: fields of flags not given stay nil (defaults come later).
     func flagConfiguration() -> KubeProxyConfiguration {
         var configuration = KubeProxyConfiguration()
-        let mode = proxyMode ?? ProxyMode(rawValue: KubeProxyConfiguration.defaultMode)!
+        let mode = flagMode
         configuration.mode = proxyMode?.rawValue
         configuration.hostnameOverride = hostnameOverride
         configuration.bindAddress = bindAddress
@@ -68,12 +67,16 @@ extension ProxydCommand {
         configuration.iptables.localhostNodePorts = iptablesLocalhostNodeports
         configuration.serviceProxyName = serviceProxyName
         configuration.logging.verbosity = verbosity
-        daemon.apply(to: &configuration, mode: mode)
+        daemon.apply(to: &configuration)
         conntrack.apply(to: &configuration)
         ipvs.apply(to: &configuration)
+        SyncPeriodFlags(daemon: daemon, ipvs: ipvs, mode: mode).apply(to: &configuration, mode: mode)
         apiServer.apply(to: &configuration)
         return configuration
     }
+
+    /// The mode the flags select: --proxy-mode, or proxyd's default.
+    var flagMode: ProxyMode { proxyMode ?? ProxyMode(rawValue: KubeProxyConfiguration.defaultMode)! }
 
     /// The flags given that set a field of the configuration (those --config makes kube-proxy ignore).
     var configurationFlagsGiven: [String] {

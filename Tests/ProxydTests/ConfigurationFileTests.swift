@@ -327,7 +327,7 @@ struct ConfigurationFileTests {
         let manifest = try String(contentsOf: Self.packageRoot.appendingPathComponent("manifests/configmap.yaml"), encoding: .utf8)
         let text = try #require(try Yams.compose(yaml: manifest)?["data"]?["config.conf"]?.string)
         let file = try ConfigurationFile.parse(text, file: "manifests/configmap.yaml")
-        let options = try ResolvedOptions(effective: file.configuration.withDefaults(), origin: .flags, hostName: { "node" })
+        let options = try ResolvedOptions(effective: file.configuration.withDefaults(), origin: .flags(), hostName: { "node" })
         #expect(options.mode == .nftables)
         #expect(file.configuration.ignoredSettings().isEmpty)
     }

@@ -69,6 +69,66 @@ struct ConfigurationResolutionTests {
         #expect(options.daemon.minSyncPeriod == GoDuration(.milliseconds(250)))
         #expect(options.effectiveConfiguration.nftables.syncPeriod == GoDuration(.seconds(60)))
         #expect(options.effectiveConfiguration.iptables.syncPeriod == GoDuration(.seconds(30)))
+        #expect(options.ignoredSettings.isEmpty)
+    }
+
+    /// `--sync-period` and `--min-sync-period` are not the `--iptables-*` flags' aliases: they set the periods of
+    /// whatever mode runs, ipvs included, without a warning.
+    @Test(arguments: ProxyMode.allCases)
+    func syncPeriodAndMinSyncPeriodSetThePeriodsOfEveryMode(mode: ProxyMode) throws {
+        let options = try Self.resolve(["--objects", "x", "--proxy-mode=\(mode)", "--sync-period=10s", "--min-sync-period=2s"])
+        #expect(options.mode == mode)
+        #expect(options.daemon.syncPeriod == GoDuration(.seconds(10)))
+        #expect(options.daemon.minSyncPeriod == GoDuration(.seconds(2)))
+        #expect(options.ignoredSettings.isEmpty)
+        let section = options.effectiveConfiguration
+        let periods = switch mode {
+        case .nftables: (section.nftables.syncPeriod, section.nftables.minSyncPeriod)
+        case .iptables: (section.iptables.syncPeriod, section.iptables.minSyncPeriod)
+        case .ipvs: (section.ipvs.syncPeriod, section.ipvs.minSyncPeriod)
+        }
+        #expect(periods == (GoDuration(.seconds(10)), GoDuration(.seconds(2))))
+    }
+
+    /// Both `--sync-period` and the mode's own flag given: `--sync-period` wins whatever the order on the command
+    /// line, and the mode-specific flag is reported as ignored.
+    @Test(arguments: [
+        (["--proxy-mode=ipvs", "--sync-period=10s", "--ipvs-sync-period=1m"], "--ipvs-sync-period"),
+        (["--proxy-mode=ipvs", "--ipvs-sync-period=1m", "--sync-period=10s"], "--ipvs-sync-period"),
+        (["--proxy-mode=iptables", "--iptables-sync-period=1m", "--sync-period=10s"], "--iptables-sync-period"),
+        (["--sync-period=10s", "--iptables-sync-period=1m"], "--iptables-sync-period"),
+    ])
+    func syncPeriodTakesPrecedenceOverTheModesOwnFlag(arguments: [String], ignored: String) throws {
+        let options = try Self.resolve(["--objects", "x"] + arguments)
+        #expect(options.daemon.syncPeriod == GoDuration(.seconds(10)))
+        #expect(options.ignoredSettings == ["\(ignored) (--sync-period is given and takes precedence)"])
+    }
+
+    @Test func minSyncPeriodTakesPrecedenceOverTheModesOwnFlag() throws {
+        let ipvs = try Self.resolve([
+            "--objects", "x", "--proxy-mode=ipvs", "--ipvs-min-sync-period=5s", "--min-sync-period=2s", "--ipvs-sync-period=1m",
+        ])
+        #expect(ipvs.daemon.minSyncPeriod == GoDuration(.seconds(2)))
+        #expect(ipvs.daemon.syncPeriod == GoDuration(.seconds(60)))
+        #expect(ipvs.ignoredSettings == ["--ipvs-min-sync-period (--min-sync-period is given and takes precedence)"])
+        let nftables = try Self.resolve(["--objects", "x", "--min-sync-period=2s", "--iptables-min-sync-period=5s"])
+        #expect(nftables.daemon.minSyncPeriod == GoDuration(.seconds(2)))
+        #expect(nftables.ignoredSettings == ["--iptables-min-sync-period (--min-sync-period is given and takes precedence)"])
+    }
+
+    /// Errors about the periods name the flag typed: `--sync-period`, not the mode's own flag.
+    @Test(arguments: [
+        (["--proxy-mode=ipvs", "--sync-period=-1s"], "--sync-period (-1s) must be positive, e.g. 30s"),
+        (["--proxy-mode=iptables", "--sync-period=-2s"], "--sync-period (-2s) must be positive, e.g. 30s"),
+        (["--proxy-mode=ipvs", "--min-sync-period=-1s"], "--min-sync-period (-1s) must not be negative, e.g. 1s"),
+        (["--proxy-mode=ipvs", "--min-sync-period=1m"], "--min-sync-period (1m0s) must not exceed --sync-period (30s)"),
+        (["--sync-period=500ms"], "--min-sync-period (1s) must not exceed --sync-period (500ms)"),
+        (["--proxy-mode=ipvs", "--sync-period=10s", "--ipvs-min-sync-period=20s"],
+         "--ipvs-min-sync-period (20s) must not exceed --sync-period (10s)"),
+        (["--iptables-sync-period=500ms"], "--iptables-min-sync-period (1s) must not exceed --iptables-sync-period (500ms)"),
+    ])
+    func badSyncPeriodsNameTheFlagTyped(arguments: [String], message: String) {
+        #expect(Self.message(["--objects", "x"] + arguments) == message)
     }
 
     // MARK: - --ipvs-* flags
@@ -99,14 +159,17 @@ struct ConfigurationResolutionTests {
     /// kube-proxy (`processV1Alpha1Flags`) applies --iptables-sync-period only outside ipvs mode and
     /// --ipvs-sync-period only in it.
     @Test func ipvsModeSyncsByTheIpvsPeriodFlagsAndIgnoresTheIptablesOnes() throws {
-        let ipvs = try Self.resolve(["--objects", "x", "--proxy-mode", "ipvs", "--sync-period", "5s", "--min-sync-period", "2s"])
+        let ipvs = try Self.resolve([
+            "--objects", "x", "--proxy-mode", "ipvs", "--iptables-sync-period", "5s", "--iptables-min-sync-period", "2s",
+        ])
         #expect(ipvs.daemon.syncPeriod == GoDuration(.seconds(30)))
         #expect(ipvs.daemon.minSyncPeriod == GoDuration(.zero))
+        #expect(ipvs.effectiveConfiguration.iptables.syncPeriod == GoDuration(.seconds(30)))
         #expect(ipvs.ignoredSettings == [
-            "--iptables-min-sync-period (ipvs mode syncs by --ipvs-sync-period and --ipvs-min-sync-period, as kube-proxy does)",
-            "--iptables-sync-period (ipvs mode syncs by --ipvs-sync-period and --ipvs-min-sync-period, as kube-proxy does)",
+            "--iptables-sync-period (ipvs mode syncs by --sync-period and --min-sync-period, or --ipvs-sync-period and --ipvs-min-sync-period, as kube-proxy does)",
+            "--iptables-min-sync-period (ipvs mode syncs by --sync-period and --min-sync-period, or --ipvs-sync-period and --ipvs-min-sync-period, as kube-proxy does)",
         ])
-        let both = try Self.resolve(["--objects", "x", "--proxy-mode", "ipvs", "--sync-period", "5s", "--ipvs-sync-period", "1m"])
+        let both = try Self.resolve(["--objects", "x", "--proxy-mode", "ipvs", "--iptables-sync-period", "5s", "--ipvs-sync-period", "1m"])
         #expect(both.daemon.syncPeriod == GoDuration(.seconds(60)))
         // Outside ipvs mode the --ipvs-* flags only fill the ipvs section, which that mode does not read.
         let nftables = try Self.resolve(["--objects", "x", "--ipvs-sync-period", "5s", "--ipvs-scheduler", "lc"])
@@ -189,6 +252,17 @@ struct ConfigurationResolutionTests {
         #expect(options.ignoredFlags == ["--cluster-cidr", "--masquerade-all", "--iptables-sync-period", "--conntrack-min"])
     }
 
+    /// With --config the file's periods win over --sync-period as over any flag, and the warning names it.
+    @Test func withConfigTheFilesPeriodsWinOverSyncPeriod() throws {
+        let text = Self.header + "mode: ipvs\nipvs: {syncPeriod: 45s}\n"
+        let options = try Self.withFile(text) {
+            try Self.resolve(["--config", $0, "--objects", "x", "--sync-period", "10s", "--min-sync-period", "2s"])
+        }
+        #expect(options.daemon.syncPeriod == GoDuration(.seconds(45)))
+        #expect(options.daemon.minSyncPeriod == GoDuration(.zero))
+        #expect(options.ignoredFlags == ["--sync-period", "--min-sync-period"])
+    }
+
     @Test func runFlagsStillApplyWithConfig() throws {
         let text = Self.header + "mode: iptables\n"
         let options = try Self.withFile(text) { try Self.resolve(["--config", $0, "--objects", "dir", "--dry-run"]) }
@@ -241,7 +315,8 @@ struct ConfigurationResolutionTests {
     @Test(arguments: [
         (["--cluster-cidr", "10.244.0.0/33"], "--cluster-cidr \"10.244.0.0/33\" is not a CIDR; write prefixes like 10.244.0.0/16,fd00:10:244::/56"),
         (["--detect-local-mode", "BridgeInterface"], "--detect-local-mode=BridgeInterface needs --pod-bridge-interface, e.g. --pod-bridge-interface=cni0"),
-        (["--min-sync-period", "1m"], "--iptables-min-sync-period (1m0s) must not exceed --iptables-sync-period (30s)"),
+        (["--iptables-min-sync-period", "1m"], "--iptables-min-sync-period (1m0s) must not exceed --iptables-sync-period (30s)"),
+        (["--min-sync-period", "1m"], "--min-sync-period (1m0s) must not exceed --sync-period (30s)"),
         (["--conntrack-min=-1"], "--conntrack-min -1 must not be negative (0 leaves the kernel's value)"),
         (["--bind-address", "node-a"], "--bind-address \"node-a\" is not an IP address; write e.g. 0.0.0.0"),
         (["--v", "11"], "--v 11 is out of range; use 0 to 10"),
@@ -259,7 +334,7 @@ struct ConfigurationResolutionTests {
 
     /// Durations past Go's range trapped in the parser ("Double value cannot be converted to Int64").
     @Test(arguments: [
-        "--sync-period", "--iptables-min-sync-period", "--conntrack-tcp-timeout-established", "--conntrack-udp-timeout-stream",
+        "--sync-period", "--min-sync-period", "--iptables-sync-period", "--iptables-min-sync-period", "--conntrack-tcp-timeout-established", "--conntrack-udp-timeout-stream",
         "--ipvs-sync-period", "--ipvs-tcp-timeout",
     ])
     func durationFlagsOutOfGosRangeAreErrorsNamingTheFlag(flag: String) {

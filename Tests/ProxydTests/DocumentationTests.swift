@@ -17,7 +17,7 @@ struct DocumentationTests {
         #expect(missing.isEmpty, "docs/configuration.md does not name \(missing.sorted())")
     }
 
-    /// The flags of `--help`'s option lines (`  --iptables-sync-period, --sync-period <duration>`, `  -v, --v <level>`),
+    /// The flags of `--help`'s option lines (`  --sync-period <duration>`, `  -v, --v <level>`),
     /// not those mentioned in prose.
     static func flags(inHelp help: String) -> Set<String> {
         var flags: Set<String> = []

@@ -70,4 +70,29 @@ struct IPVSDryRunCommandTests {
         #expect(result.stderr.contains("Error: \(message)"), "\(result.stderr)")
         #expect(result.stdout.isEmpty)
     }
+
+    /// `proxyd --proxy-mode=ipvs --sync-period=10s` (proxyd's flag for every mode) sets ipvs mode's periods, with
+    /// no warning that it is ignored; the written configuration shows them in the ipvs section.
+    @Test func syncPeriodSetsIpvsModesPeriods() async throws {
+        try await ProxydConfigurationCommandTests.withDirectory { directory in
+            let path = directory + "/written.yaml"
+            let result = try await ProxydConfigurationCommandTests.proxyd([
+                "--proxy-mode=ipvs", "--sync-period=10s", "--min-sync-period=2s", "--write-config-to", path,
+            ])
+            #expect(result.status == .exited(0), "\(result)")
+            #expect(!result.stderr.contains("ignoring"), "\(result.stderr)")
+            let written = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(written.contains("ipvs:\n  excludeCIDRs: []\n  minSyncPeriod: 2s\n  scheduler: \"rr\"\n  strictARP: false\n  syncPeriod: 10s\n"), "\(written)")
+        }
+    }
+
+    @Test func aBadSyncPeriodExitsOneNamingTheFlagTyped() async throws {
+        let result = try await ProxydConfigurationCommandTests.proxyd([
+            "--proxy-mode=ipvs", "--objects", ProxydConfigurationCommandTests.examples, "--hostname-override", "node-a", "--dry-run",
+            "--sync-period=-1s",
+        ])
+        #expect(result.status == .exited(1), "\(result)")
+        #expect(result.stderr.contains("Error: --sync-period (-1s) must be positive, e.g. 30s"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
 }
